@@ -1,0 +1,1 @@
+"""Shared library for the Qiaowu Assistant: settings, database, knowledge base, text tools."""

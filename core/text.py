@@ -1,0 +1,44 @@
+"""Text normalisation shared by every channel and by the Rasa pipeline.
+
+Full-width → half-width, traditional → simplified Chinese (OpenCC tables), whitespace
+collapsed. Kept dependency-light (stdlib + opencc) so the Rasa venv can import it too.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_SPACE_RE = re.compile(r"\s+")
+_CONTROL_RE = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u2028\u2029\ufeff]")
+# Punctuation that NFKC leaves full-width but which carries no meaning for matching.
+_PUNCT_MAP = str.maketrans({"，": ",", "。": ".", "？": "?", "！": "!", "：": ":", "；": ";",
+                            "（": "(", "）": ")", "、": ",", "“": '"', "”": '"', "‘": "'",
+                            "’": "'", "【": "[", "】": "]", "《": "<", "》": ">"})
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    from opencc import OpenCC  # imported lazily: loading the tables takes ~0.1 s
+
+    return OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Convert traditional Chinese characters to simplified ones."""
+    return _t2s().convert(text)
+
+
+def normalize(text: str) -> str:
+    """Canonical form of a citizen message for matching (not for display)."""
+    text = _CONTROL_RE.sub("", text)
+    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_PUNCT_MAP)
+    text = to_simplified(text)
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+def clean_display(text: str) -> str:
+    """Strip control characters and surrounding whitespace, keep the citizen's wording."""
+    return _CONTROL_RE.sub("", text).strip()
