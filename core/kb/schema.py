@@ -29,7 +29,7 @@ TOPICS = (
     "other_services",
 )
 
-KB_ID_RE = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
+KB_ID_RE = re.compile(r"^[a-z][a-z0-9_]{2,59}$")  # "kb:" + id fits Telegram's 64-byte callback data
 PENDING_PHRASE = "请以办公室最新通知为准"
 
 NonEmpty = Annotated[str, Field(min_length=1)]

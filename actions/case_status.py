@@ -1,0 +1,96 @@
+"""Verified case status lookup: reference + last 4 phone digits, with lockout."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from core.cases import LookupDenied, LookupLocked, find_last4, find_reference, lookup_status
+from core.db.engine import session_scope
+from core.hashing import salted_hash
+from core.services import get_kb, get_sessionmaker
+from core.settings import get_settings
+from actions.common import log_event
+
+logger = logging.getLogger(__name__)
+DENIED_TEXT = "未能核实该业务编号和手机号码后4位，请检查后重试。如多次失败，请在工作时间联系办公室。"
+
+
+class ValidateCaseStatusForm(FormValidationAction):
+    """Normalise the reference (any case, width, spaces) and the 4 digits; re-ask otherwise."""
+
+    def name(self) -> str:
+        return "validate_case_status_form"
+
+    def validate_case_reference(self, value: Any, dispatcher: CollectingDispatcher,
+                                tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        reference = find_reference(str(value or ""))
+        if reference is None:
+            dispatcher.utter_message(
+                text="业务编号的格式不对。编号印在受理回执上，形如 VA-2026-000123（字母-年份-6位数字）。",
+                json_message={"type": "status_prompt", "need": "reference", "error": "format"},
+            )
+            return {"case_reference": None}
+        return {"case_reference": reference}
+
+    def validate_phone_last4(self, value: Any, dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        digits = find_last4(str(value or ""))
+        if digits is None or len(str(value).strip()) > 20:
+            dispatcher.utter_message(
+                text="请只输入手机号码的后4位数字，例如 5678。",
+                json_message={"type": "status_prompt", "need": "verification", "error": "format"},
+            )
+            return {"phone_last4": None}
+        return {"phone_last4": digits}
+
+
+class ActionLookupCaseStatus(Action):
+    """Verify and answer; the same reply for unknown references and wrong digits."""
+
+    def name(self) -> str:
+        return "action_lookup_case_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        settings = get_settings()
+        reference = tracker.get_slot("case_reference") or ""
+        last4 = tracker.get_slot("phone_last4") or ""
+        reset = [SlotSet("case_reference", None), SlotSet("phone_last4", None)]
+        salt = settings.hash_salt.get_secret_value()
+        try:
+            with session_scope(get_sessionmaker()) as session:
+                status = lookup_status(
+                    session, reference=reference, last4=last4,
+                    sender_hash=salted_hash(salt, "sender", tracker.sender_id), salt=salt,
+                    now=dt.datetime.now(dt.UTC), max_failures=settings.lockout_max_failures,
+                    window_s=settings.lockout_window_s,
+                )
+        except LookupLocked as locked:
+            minutes = max(1, round(locked.retry_after_s / 60))
+            dispatcher.utter_message(
+                text=f"尝试次数过多，为保护您的信息，查询已暂时锁定，请约 {minutes} 分钟后再试，或在工作时间联系办公室。",
+                json_message={"type": "status_denied", "retry_after_s": locked.retry_after_s},
+            )
+            log_event("status_locked", tracker)
+            return reset
+        except LookupDenied:
+            dispatcher.utter_message(text=DENIED_TEXT, json_message={"type": "status_denied"})
+            log_event("status_denied", tracker)
+            return reset
+        except Exception:
+            logger.exception("status_lookup_failed", extra={"event": "status_lookup_failed"})
+            dispatcher.utter_message(
+                text=f"暂时无法查询办理进度，请稍后再试，或在工作时间联系办公室：{get_kb().office.contact}",
+                json_message={"type": "status_unavailable"},
+            )
+            return reset
+        dispatcher.utter_message(text=status.text(), json_message={"type": "status", **status.payload()})
+        log_event("status", tracker, kind=status.kind, state=status.state)
+        return reset

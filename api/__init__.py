@@ -1,0 +1,1 @@
+"""Public HTTP service: demo page, widget relay, (later) staff console and integration API."""

@@ -1,0 +1,24 @@
+"""Request dependencies: settings and the relay built in the lifespan."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from core.relay import Relay
+from core.settings import Settings
+
+
+def get_relay(request: Request) -> Relay:
+    """The relay created at start-up."""
+    return request.app.state.relay  # type: ignore[no-any-return]
+
+
+def get_app_settings(request: Request) -> Settings:
+    """Settings the app was created with."""
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+RelayDep = Annotated[Relay, Depends(get_relay)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -1,0 +1,57 @@
+"""JSON errors for every failure; never a stack trace to the client."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.relay import MessageRejected, ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+def error(status: int, code: str, message: str, **extra: object) -> JSONResponse:
+    """The one error shape: {"error": {"code", "message", ...}}."""
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message,
+                                                               **extra}})
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error(400, "invalid_json", "请求不是有效的 JSON。")
+        fields = [
+            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+             "problem": e.get("msg", "")}
+            for e in errors
+        ]
+        return error(422, "invalid_request", "请求内容不符合要求。", fields=fields)
+
+    @app.exception_handler(MessageRejected)
+    async def _rejected(_: Request, exc: MessageRejected) -> JSONResponse:
+        status = 413 if exc.code == "too_long" else 422
+        return error(status, exc.code, exc.message)
+
+    @app.exception_handler(ServiceUnavailable)
+    async def _unavailable(_: Request, __: ServiceUnavailable) -> JSONResponse:
+        return error(503, "unavailable", "服务暂时不可用，请稍后再试。您的消息未能送达，请稍后重新发送。")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = {404: "找不到该页面或接口。", 405: "不支持该请求方法。"}
+        return error(exc.status_code, f"http_{exc.status_code}",
+                     messages.get(exc.status_code, str(exc.detail)))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled_error", extra={"event": "unhandled_error",
+                                                   "path": request.url.path})
+        return error(500, "internal", "服务暂时不可用，请稍后再试。")

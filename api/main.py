@@ -1,0 +1,53 @@
+"""FastAPI application: `uvicorn api.main:app` (or `create_app(settings)` in tests)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api import errors
+from api.routes import pages, widget
+from core.db.engine import get_engine, session_factory
+from core.rasa_client import RasaClient
+from core.relay import Relay
+from core.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, relay: Relay | None = None) -> FastAPI:
+    """Build the app; the relay (Rasa client + DB sessions) is created in the lifespan."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        if relay is not None:
+            app.state.relay = relay
+            yield
+            return
+        token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
+        rasa = RasaClient(settings.rasa_url, token=token, timeout_s=settings.rasa_timeout_s)
+        app.state.relay = Relay(rasa, session_factory(get_engine(settings.database_url)),
+                                settings.max_message_chars)
+        try:
+            yield
+        finally:
+            await rasa.aclose()
+
+    app = FastAPI(title="侨务助手 Qiaowu Assistant API", version="0.1.0", lifespan=lifespan)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST"], allow_headers=["Content-Type"])
+    errors.install(app)
+    app.include_router(pages.router)
+    app.include_router(widget.router)
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `uvicorn api.main:app` builds the app on first access, not at import.
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

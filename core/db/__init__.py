@@ -1,0 +1,1 @@
+"""App database: engine/session factory, typed models, repositories."""

@@ -1,0 +1,1 @@
+"""Repositories: functions taking a session first; they may flush, never commit."""

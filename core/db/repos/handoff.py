@@ -1,0 +1,58 @@
+"""Handoff tickets and their messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.db.models import HandoffMessage, HandoffTicket
+
+OPEN_STATES = ("queued", "claimed")
+
+
+def find_open_ticket(session: Session, sender_id: str) -> HandoffTicket | None:
+    """The sender's open ticket, if any (newest first)."""
+    return session.scalar(
+        select(HandoffTicket)
+        .where(HandoffTicket.sender_id == sender_id, HandoffTicket.state.in_(OPEN_STATES))
+        .order_by(HandoffTicket.id.desc())
+        .limit(1)
+    )
+
+
+def open_ticket(session: Session, sender_id: str, channel: str, reason: str, *,
+                priority: str = "normal", topic: str | None = None) -> HandoffTicket:
+    """Create a queued ticket."""
+    ticket = HandoffTicket(sender_id=sender_id, channel=channel, reason=reason,
+                           priority=priority, topic=topic, state="queued")
+    session.add(ticket)
+    session.flush()
+    return ticket
+
+
+def add_message(session: Session, ticket: HandoffTicket, author: str, text: str) -> HandoffMessage:
+    """Append a message to a ticket."""
+    message = HandoffMessage(ticket=ticket, author=author, text=text)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def queue_position(session: Session, ticket: HandoffTicket) -> int:
+    """1-based position among queued tickets (urgent ones first)."""
+    urgent_first = HandoffTicket.priority == "urgent"
+    ahead = select(func.count()).select_from(HandoffTicket).where(HandoffTicket.state == "queued")
+    if ticket.priority == "urgent":
+        ahead = ahead.where(urgent_first, HandoffTicket.id < ticket.id)
+    else:
+        ahead = ahead.where((HandoffTicket.priority == "urgent") | (HandoffTicket.id < ticket.id))
+    return (session.scalar(ahead) or 0) + 1
+
+
+def close_ticket(session: Session, ticket: HandoffTicket, now: dt.datetime) -> None:
+    """Close the ticket (the bot resumes for this sender)."""
+    ticket.state = "closed"
+    ticket.closed_at = now
+    session.flush()

@@ -1,0 +1,87 @@
+"""BM25 search over KB entries (title, questions and answer), jieba tokens plus char bigrams.
+
+Used for "did you mean" suggestions below the NLU confidence threshold. A dense retriever can
+sit behind the same `search()` interface later.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+from core.kb.loader import KnowledgeBase
+from core.text import normalize
+
+_WORD_RE = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]+")
+_STOP = frozenset("的 了 吗 呢 吧 啊 么 是 我 你 要 在 有 和 怎么 什么 如何 请问 一下 可以 能 the a an to of is do i my for how what".split())
+
+
+@lru_cache(maxsize=1)
+def _jieba():  # type: ignore[no-untyped-def]
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+def tokens(text: str) -> list[str]:
+    """Search tokens: jieba words and Chinese character bigrams of the normalised text."""
+    text = normalize(text).lower()
+    out: list[str] = []
+    for chunk in _WORD_RE.findall(text):
+        if chunk.isascii():
+            out.append(chunk)
+            continue
+        out.extend(w for w in _jieba().lcut(chunk) if w.strip())
+        out.extend(chunk[i : i + 2] for i in range(len(chunk) - 1))
+    return [t for t in out if t not in _STOP]
+
+
+@dataclass(frozen=True)
+class Hit:
+    kb_id: str
+    score: float  # BM25 score divided by the query's self-score proxy: roughly 0..1
+
+
+class BM25Index:
+    """Okapi BM25 over one document per KB entry."""
+
+    def __init__(self, kb: KnowledgeBase, k1: float = 1.5, b: float = 0.75):
+        self.ids: list[str] = []
+        self.docs: list[Counter[str]] = []
+        for kb_id in sorted(kb.entries):
+            entry = kb.entries[kb_id]
+            text = " ".join([entry.title, *entry.questions, entry.answer, entry.title_en or ""])
+            self.ids.append(kb_id)
+            self.docs.append(Counter(tokens(text)))
+        self.k1, self.b = k1, b
+        self.avgdl = sum(sum(d.values()) for d in self.docs) / max(1, len(self.docs))
+        df: Counter[str] = Counter()
+        for doc in self.docs:
+            df.update(doc.keys())
+        n = len(self.docs)
+        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+
+    def _score(self, query: list[str], doc: Counter[str]) -> float:
+        dl = sum(doc.values())
+        score = 0.0
+        for term in query:
+            tf = doc.get(term, 0)
+            if tf:
+                norm = tf + self.k1 * (1 - self.b + self.b * dl / self.avgdl)
+                score += self.idf[term] * tf * (self.k1 + 1) / norm
+        return score
+
+    def search(self, text: str, limit: int = 3) -> list[Hit]:
+        """Best entries for the text, scores scaled to roughly 0..1."""
+        query = tokens(text)
+        if not query:
+            return []
+        ceiling = sum(self.idf.get(t, 0.0) for t in query) * (self.k1 + 1) or 1.0
+        scored = [(self._score(query, doc), kb_id) for kb_id, doc in zip(self.ids, self.docs)]
+        scored.sort(key=lambda pair: (-pair[0], pair[1]))
+        return [Hit(kb_id, round(s / ceiling, 4)) for s, kb_id in scored[:limit] if s > 0]

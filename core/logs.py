@@ -1,0 +1,42 @@
+"""Structured JSON logs: one line per event, only whitelisted fields (no message text)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+
+FIELDS = ("event", "kb_id", "intent", "confidence", "ticket", "latency_ms", "sender", "kind",
+          "state", "status", "path", "method", "channel", "error", "count")
+
+
+class JsonFormatter(logging.Formatter):
+    """Render a record as a JSON object with the whitelisted `extra` fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for name in FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                data[name] = value
+        if record.exc_info:
+            data["exc_type"] = record.exc_info[0].__name__ if record.exc_info[0] else None
+            data["exc"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+def configure_logging(level: str = "INFO", *loggers: str) -> None:
+    """Send the named loggers (root when none) to stderr as JSON lines."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    for name in loggers or ("",):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(level)
+        logger.propagate = False

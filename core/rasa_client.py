@@ -1,0 +1,82 @@
+"""Async client for Rasa's REST channel and its HTTP API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not answer, or answered with an error; the message was not processed."""
+
+
+@dataclass
+class BotMessage:
+    """One bot turn as channels render it: text and/or the machine-readable payload."""
+
+    text: str | None = None
+    custom: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form for the widget api."""
+        return {"text": self.text, "custom": self.custom or None}
+
+
+def pair_messages(raw: list[dict[str, Any]]) -> list[BotMessage]:
+    """Join Rasa's separate text and `custom` items into turns (a custom follows its text)."""
+    out: list[BotMessage] = []
+    for item in raw:
+        custom = item.get("custom")
+        text = item.get("text")
+        if isinstance(custom, dict):
+            if out and out[-1].text is not None and not out[-1].custom:
+                out[-1].custom = custom
+            else:
+                out.append(BotMessage(custom=custom))
+        elif isinstance(text, str):
+            out.append(BotMessage(text=text))
+    return out
+
+
+class RasaClient:
+    """POSTs citizen messages to /webhooks/rest/webhook; checks health."""
+
+    def __init__(self, base_url: str, *, token: str | None = None, timeout_s: float = 30.0,
+                 client: httpx.AsyncClient | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self._client = client or httpx.AsyncClient(timeout=timeout_s)
+
+    async def send(self, sender_id: str, text: str) -> list[BotMessage]:
+        """Deliver one message; the bot's replies, paired."""
+        try:
+            response = await self._client.post(
+                f"{self.base_url}/webhooks/rest/webhook",
+                json={"sender": sender_id, "message": text},
+            )
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(exc.__class__.__name__) from exc
+        if response.status_code != 200:
+            raise RasaUnavailable(f"status {response.status_code}")
+        try:
+            raw = response.json()
+        except ValueError as exc:
+            raise RasaUnavailable("invalid JSON") from exc
+        if not isinstance(raw, list):
+            raise RasaUnavailable("unexpected reply shape")
+        return pair_messages(raw)
+
+    async def is_ready(self) -> bool:
+        """True when Rasa answers and has a model loaded."""
+        params = {"token": self.token} if self.token else None
+        try:
+            response = await self._client.get(f"{self.base_url}/status", params=params, timeout=5)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200 and bool(response.json().get("model_file"))
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()

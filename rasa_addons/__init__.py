@@ -1,0 +1,1 @@
+"""Custom Rasa pipeline components (run inside .venv-rasa; the only code that imports rasa)."""

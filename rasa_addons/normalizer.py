@@ -1,0 +1,49 @@
+"""Normalise message text before tokenisation, so every channel — including a raw POST to
+Rasa's REST webhook — gets full-width → half-width and traditional → simplified conversion."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from core.text import normalize
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
+)
+class TextNormalizer(GraphComponent):
+    """Rewrites the TEXT attribute with core.text.normalize."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "TextNormalizer":
+        return cls()
+
+    def _apply(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if isinstance(text, str) and text and not text.startswith("/"):
+                message.set(TEXT, normalize(text))
+        return messages
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Normalise incoming messages."""
+        return self._apply(messages)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Normalise training examples the same way."""
+        self._apply(training_data.training_examples)
+        return training_data
