@@ -66,12 +66,15 @@ class ActionLookupCaseStatus(Action):
         salt = settings.hash_salt.get_secret_value()
         try:
             with session_scope(get_sessionmaker()) as session:
-                status = lookup_status(
-                    session, reference=reference, last4=last4,
-                    sender_hash=salted_hash(salt, "sender", tracker.sender_id), salt=salt,
-                    now=dt.datetime.now(dt.UTC), max_failures=settings.lockout_max_failures,
-                    window_s=settings.lockout_window_s,
-                )
+                try:
+                    status = lookup_status(
+                        session, reference=reference, last4=last4,
+                        sender_hash=salted_hash(salt, "sender", tracker.sender_id), salt=salt,
+                        now=dt.datetime.now(dt.UTC), max_failures=settings.lockout_max_failures,
+                        window_s=settings.lockout_window_s,
+                    )
+                except LookupDenied:
+                    status = None  # the failed attempt must be committed: it counts to the lockout
         except LookupLocked as locked:
             minutes = max(1, round(locked.retry_after_s / 60))
             dispatcher.utter_message(
@@ -80,16 +83,16 @@ class ActionLookupCaseStatus(Action):
             )
             log_event("status_locked", tracker)
             return reset
-        except LookupDenied:
-            dispatcher.utter_message(text=DENIED_TEXT, json_message={"type": "status_denied"})
-            log_event("status_denied", tracker)
-            return reset
         except Exception:
             logger.exception("status_lookup_failed", extra={"event": "status_lookup_failed"})
             dispatcher.utter_message(
                 text=f"暂时无法查询办理进度，请稍后再试，或在工作时间联系办公室：{get_kb().office.contact}",
                 json_message={"type": "status_unavailable"},
             )
+            return reset
+        if status is None:
+            dispatcher.utter_message(text=DENIED_TEXT, json_message={"type": "status_denied"})
+            log_event("status_denied", tracker)
             return reset
         dispatcher.utter_message(text=status.text(), json_message={"type": "status", **status.payload()})
         log_event("status", tracker, kind=status.kind, state=status.state)

@@ -27,7 +27,7 @@ def build_bot(token: str, api_base: str | None = None) -> Bot:
 def build_dispatcher(relay: Relay, kb: KnowledgeBase) -> Dispatcher:
     """Dispatcher with the routers and their dependencies (`relay`, `kb`)."""
     dp = Dispatcher(relay=relay, kb=kb)
-    dp.include_routers(messages.router)
+    dp.include_routers(messages.build_router())
 
     @dp.errors()
     async def on_error(event: ErrorEvent) -> bool:

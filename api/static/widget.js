@@ -1,5 +1,5 @@
 /* 侨务助手 chat widget: embeddable with one <script src=".../widget.js"> tag. No framework.
- * All message text is inserted with textContent (never innerHTML), so markup shows as text. */
+ * All message text is inserted with textContent (never as HTML), so markup shows as text. */
 (function () {
   "use strict";
   var script = document.currentScript;

@@ -14,7 +14,6 @@ from core.rasa_client import BotMessage
 from core.relay import MessageRejected, Relay, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
-router = Router(name="messages")
 
 NON_TEXT_ZH = "目前只能处理文字消息，请用文字描述您的问题。如需人工帮助，请发送“转人工”。"
 WELCOME_ZH = (
@@ -48,25 +47,21 @@ async def _relay_and_reply(message: Message, relay: Relay, text: str) -> None:
         await _send(message, render(reply))
 
 
-@router.message(CommandStart())
 async def on_start(message: Message) -> None:
     """Welcome text."""
     await message.answer(WELCOME_ZH)
 
 
-@router.message(F.text)
 async def on_text(message: Message, relay: Relay) -> None:
     """Relay the text to the bot (or to staff during a handoff)."""
     await _relay_and_reply(message, relay, message.text or "")
 
 
-@router.message()
 async def on_other(message: Message) -> None:
     """Photos, stickers, voice, documents, locations …: explain politely."""
     await message.answer(NON_TEXT_ZH)
 
 
-@router.callback_query(F.data.startswith(CALLBACK_PREFIX))
 async def on_kb_button(query: CallbackQuery, relay: Relay, kb: KnowledgeBase) -> None:
     """A follow-up or did-you-mean button: ask the entry's question on the citizen's behalf."""
     kb_id = (query.data or "")[len(CALLBACK_PREFIX):]
@@ -77,7 +72,17 @@ async def on_kb_button(query: CallbackQuery, relay: Relay, kb: KnowledgeBase) ->
     await _relay_and_reply(query.message, relay, entry.title)
 
 
-@router.callback_query()
 async def on_unknown_button(query: CallbackQuery) -> None:
     """Buttons from old messages or unknown data: acknowledge so the client stops spinning."""
     await query.answer("该按钮已失效，请直接输入您的问题。")
+
+
+def build_router() -> Router:
+    """A fresh router (a Router can belong to one Dispatcher only)."""
+    router = Router(name="messages")
+    router.message.register(on_start, CommandStart())
+    router.message.register(on_text, F.text)
+    router.message.register(on_other)
+    router.callback_query.register(on_kb_button, F.data.startswith(CALLBACK_PREFIX))
+    router.callback_query.register(on_unknown_button)
+    return router

@@ -1,0 +1,71 @@
+# 侨务助手 — `make help` lists the targets. Two commands matter: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || echo $(HOME)/.pyenv/versions/3.10.13/bin/python3.10)
+PYTHON311 ?= $(shell command -v python3.11 2>/dev/null || echo $(HOME)/.pyenv/versions/3.11.7/bin/python3.11)
+RASA_VENV := .venv-rasa
+APP_VENV := .venv
+PY := $(APP_VENV)/bin/python
+RASA := $(RASA_VENV)/bin/rasa
+export PYTHONPATH := $(CURDIR)
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install kb train run test test-unit test-rasa lint fmt bench browser-deps
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(RASA_VENV)/.installed: requirements/rasa.txt requirements/rasa-constraints.txt
+	@test -x "$(PYTHON310)" || { echo "Python 3.10 not found: set PYTHON310=/path/to/python3.10"; exit 1; }
+	$(PYTHON310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q pip==24.0
+	$(RASA_VENV)/bin/pip install -q -r requirements/rasa.txt -c requirements/rasa-constraints.txt
+	touch $@
+
+$(APP_VENV)/.installed: requirements/app.txt requirements/app-constraints.txt
+	@test -x "$(PYTHON311)" || { echo "Python 3.11 not found: set PYTHON311=/path/to/python3.11"; exit 1; }
+	$(PYTHON311) -m venv $(APP_VENV)
+	$(APP_VENV)/bin/pip install -q pip==24.0
+	$(APP_VENV)/bin/pip install -q -r requirements/app.txt -c requirements/app-constraints.txt
+	touch $@
+
+install: $(RASA_VENV)/.installed $(APP_VENV)/.installed ## Create both virtual environments (pinned)
+
+kb: $(APP_VENV)/.installed ## Validate kb/ and regenerate the FAQ training data from it
+	$(PY) -m core.kb generate kb data
+
+train: install ## Train the model unless one exists for the current data/kb/config hash
+	@model=models/qiaowu-$$(python3 scripts/model_hash.py).tar.gz; \
+	if [ -f "$$model" ]; then echo "model up to date: $$model"; \
+	else echo "training $$model (3-5 min)"; \
+	  $(RASA) train --fixed-model-name "$$(basename $$model .tar.gz)" --out models --quiet || exit 1; fi
+
+run: install kb train ## Migrate, seed demo cases, start Rasa, actions, api (and bot), print URLs
+	$(PY) -m scripts.run
+
+browser-deps: ## Install Debian's chromium for browser tests (needs root)
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }
+
+test: install train ## Everything: KB checks, rasa data validate, rasa test, pytest (unit, integration, e2e)
+	$(PY) -m core.kb validate kb
+	$(RASA) data validate --data data --quiet
+	$(MAKE) test-rasa
+	$(PY) -m pytest -q
+
+test-rasa: ## Conversation tests (rasa test) on the current model
+	@model=models/qiaowu-$$(python3 scripts/model_hash.py).tar.gz; \
+	$(RASA) test core --stories tests/conversations --model "$$model" \
+	  --fail-on-prediction-errors --out var/rasa-results --quiet
+
+lint: $(APP_VENV)/.installed ## ruff check
+	$(APP_VENV)/bin/ruff check core actions api bot scripts tests rasa_addons
+
+fmt: $(APP_VENV)/.installed ## ruff format + autofix
+	$(APP_VENV)/bin/ruff format core actions api bot scripts tests rasa_addons
+	$(APP_VENV)/bin/ruff check --fix core actions api bot scripts tests rasa_addons
+
+bench: ## Benchmarks (not built yet: issue "Production mode, performance and reliability")
+	@echo "make bench is not implemented yet; see the open issue on performance." && exit 1

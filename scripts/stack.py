@@ -1,0 +1,154 @@
+"""Start Rasa, the action server, the api and the bot as child processes and wait for health.
+
+Used by `make run` (scripts/run.py) and by the end-to-end test fixtures, so both start the
+system the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+APP_PY = ROOT / ".venv" / "bin" / "python"
+
+
+def current_model() -> Path:
+    """The model file named by the current data/kb/config hash."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from model_hash import model_hash  # stdlib-only module beside this one
+
+    return ROOT / "models" / f"qiaowu-{model_hash(ROOT)}.tar.gz"
+
+
+@dataclass
+class Service:
+    name: str
+    args: list[str]
+    health_url: str
+    env: dict[str, str] = field(default_factory=dict)
+    log_path: Path | None = None
+    proc: subprocess.Popen[bytes] | None = None
+
+
+def http_ok(url: str, timeout: float = 2.0) -> bool:
+    """True when GET url answers 200."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+@dataclass
+class Stack:
+    """A set of child processes started in order and stopped together."""
+
+    services: list[Service]
+    env: dict[str, str]
+    log_dir: Path
+
+    def start(self, service: Service) -> None:
+        """Spawn one service, logging to a file."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        service.log_path = self.log_dir / f"{service.name}.log"
+        log = service.log_path.open("ab")
+        service.proc = subprocess.Popen(  # noqa: S603 - fixed argument lists
+            service.args, cwd=ROOT, env={**self.env, **service.env}, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def wait_healthy(self, service: Service, timeout_s: float,
+                     progress: Callable[[str], None] | None = None) -> None:
+        """Block until the health URL answers; RuntimeError if the process dies or times out."""
+        if not service.health_url:  # no HTTP endpoint (the bot): alive after a grace period
+            time.sleep(3)
+            if service.proc is not None and service.proc.poll() is not None:
+                raise RuntimeError(f"{service.name} exited; see {service.log_path}")
+            return
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if service.proc is not None and service.proc.poll() is not None:
+                raise RuntimeError(f"{service.name} exited with {service.proc.returncode}; "
+                                   f"see {service.log_path}")
+            if http_ok(service.health_url):
+                return
+            time.sleep(1)
+        raise RuntimeError(f"{service.name} not healthy after {timeout_s:.0f}s; "
+                           f"see {service.log_path}")
+
+    def up(self, timeout_s: float = 300, progress: Callable[[str], None] | None = None) -> None:
+        """Start every service, then wait for each to be healthy."""
+        for service in self.services:
+            self.start(service)
+        for service in self.services:
+            if progress:
+                progress(f"waiting for {service.name} ({service.health_url})")
+            self.wait_healthy(service, timeout_s)
+
+    def down(self) -> None:
+        """Stop every child (SIGTERM, then SIGKILL after 10 s)."""
+        for service in reversed(self.services):
+            if service.proc is not None and service.proc.poll() is None:
+                os.killpg(service.proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for service in self.services:
+            if service.proc is None:
+                continue
+            try:
+                service.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(service.proc.pid, signal.SIGKILL)
+                service.proc.wait()
+
+
+def build_stack(*, model: Path, database_url: str, rasa_port: int = 5005, action_port: int = 5055,
+                api_port: int | None = 8000, rasa_token: str, endpoints: Path,
+                log_dir: Path, bot: bool = False, extra_env: dict[str, str] | None = None) -> Stack:
+    """The services of the system, bound to 127.0.0.1."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "DATABASE_URL": database_url,
+        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "RASA_TOKEN": rasa_token,
+        "SANIC_HOST": "127.0.0.1",
+        **(extra_env or {}),
+    }
+    services = [
+        Service("actions", [str(APP_PY), "-m", "actions", "--port", str(action_port)],
+                f"http://127.0.0.1:{action_port}/health"),
+        Service("rasa", [str(RASA_BIN), "run", "--model", str(model), "--enable-api",
+                         "--auth-token", rasa_token, "--interface", "127.0.0.1",
+                         "--port", str(rasa_port), "--endpoints", str(endpoints),
+                         "--credentials", str(ROOT / "credentials.yml")],
+                f"http://127.0.0.1:{rasa_port}/status?token={rasa_token}"),
+    ]
+    if api_port is not None:
+        services.append(Service("api", [str(APP_PY), "-m", "uvicorn", "api.main:app",
+                                        "--host", "127.0.0.1", "--port", str(api_port)],
+                                f"http://127.0.0.1:{api_port}/healthz"))
+    if bot:
+        services.append(Service("bot", [str(APP_PY), "-m", "bot"], ""))
+    return Stack(services, env, log_dir)
+
+
+def write_endpoints(path: Path, *, action_port: int, tracker_db: Path) -> Path:
+    """An endpoints.yml for a stack on non-default ports (tests)."""
+    path.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{tracker_db}"\n',
+        encoding="utf-8",
+    )
+    return path
