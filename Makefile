@@ -53,7 +53,8 @@ test: install train ## Everything: KB checks, rasa data validate, rasa test, pyt
 	$(PY) -m core.kb validate kb
 	$(RASA) data validate --data data --quiet
 	$(MAKE) test-rasa
-	$(PY) -m pytest -q
+	@$(PY) -m pytest -q -ra; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 test-rasa: ## Conversation tests (rasa test) on the current model
 	@model=models/qiaowu-$$(python3 scripts/model_hash.py).tar.gz; \

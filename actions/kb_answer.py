@@ -11,45 +11,47 @@ from actions.common import log_event, message_text, record_unanswered
 from actions.emergency import respond_emergency
 from core import replies
 from core.emergency import detect
+from core.kb.ranker import Thresholds, rank
 from core.services import get_index, get_kb
 from core.settings import get_settings
 
 
-def _selected_kb_id(tracker: Tracker) -> tuple[str | None, float]:
-    """KB id and confidence predicted by the ResponseSelector for the `faq` intent."""
+def selector_ranking(tracker: Tracker) -> list[tuple[str, float]]:
+    """(kb_id, confidence) pairs ranked by the ResponseSelector for the `faq` intent."""
     selector = (tracker.latest_message.get("response_selector") or {}).get("faq") or {}
-    response = selector.get("response") or {}
-    key = str(response.get("intent_response_key") or "")
-    confidence = float(response.get("confidence") or 0.0)
-    _, _, kb_id = key.partition("/")
-    return (kb_id or None), confidence
+    ranking = selector.get("ranking") or [selector.get("response") or {}]
+    out = []
+    for item in ranking:
+        _, _, kb_id = str(item.get("intent_response_key") or "").partition("/")
+        if kb_id:
+            out.append((kb_id, float(item.get("confidence") or 0.0)))
+    return out
 
 
 def answer_or_suggest(dispatcher: CollectingDispatcher, tracker: Tracker,
-                      kb_id: str | None, confidence: float) -> list[dict[str, Any]]:
-    """Answer when confident, else offer BM25 suggestions, else the honest fallback."""
+                      selector: list[tuple[str, float]]) -> list[dict[str, Any]]:
+    """Answer when the signals agree or one is confident, else suggest, else fall back."""
     settings = get_settings()
     kb = get_kb()
     text = message_text(tracker)
     lang = "en" if replies.looks_english(text) else "zh"
-    intent_conf = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
-    if kb_id in kb.entries and min(confidence, intent_conf or 1.0) >= settings.kb_answer_threshold:
-        reply, payload = replies.kb_answer(kb, kb_id, lang)
+    selector = [(k, c) for k, c in selector if k in kb.entries]
+    thresholds = Thresholds(selector_answer=settings.kb_answer_threshold,
+                            suggest=settings.kb_suggest_threshold)
+    ranking = rank(selector, get_index().search(text, limit=3), thresholds)
+    confidence = round(selector[0][1], 3) if selector else None
+    if ranking.decision == "answer":
+        reply, payload = replies.kb_answer(kb, ranking.kb_ids[0], lang)
         dispatcher.utter_message(text=reply, json_message=payload)
-        log_event("kb_answer", tracker, kb_id=kb_id, confidence=round(confidence, 3))
+        log_event("kb_answer", tracker, kb_id=ranking.kb_ids[0], confidence=confidence)
         return []
-    hits = [h for h in get_index().search(text, limit=3) if h.score >= settings.kb_suggest_threshold]
-    if kb_id in kb.entries and confidence >= settings.kb_suggest_threshold:
-        hits_ids = [kb_id] + [h.kb_id for h in hits if h.kb_id != kb_id]
-    else:
-        hits_ids = [h.kb_id for h in hits]
-    if hits_ids:
-        reply, payload = replies.suggestions(kb, hits_ids[:3])
+    if ranking.decision == "suggest":
+        reply, payload = replies.suggestions(kb, ranking.kb_ids)
         dispatcher.utter_message(text=reply, json_message=payload)
-        log_event("suggestions", tracker, kb_id=hits_ids[0], confidence=round(confidence, 3))
+        log_event("suggestions", tracker, kb_id=ranking.kb_ids[0], confidence=confidence)
     else:
         dispatcher.utter_message(text=replies.FALLBACK_ZH, json_message={"type": "fallback"})
-        log_event("fallback", tracker, confidence=round(confidence, 3))
+        log_event("fallback", tracker, confidence=confidence)
     record_unanswered(tracker, "fallback")
     return []
 
@@ -65,8 +67,7 @@ class ActionAnswerKb(Action):
         emergency = detect(message_text(tracker))
         if emergency is not None:
             return respond_emergency(dispatcher, tracker, emergency)
-        kb_id, confidence = _selected_kb_id(tracker)
-        return answer_or_suggest(dispatcher, tracker, kb_id, confidence)
+        return answer_or_suggest(dispatcher, tracker, selector_ranking(tracker))
 
 
 class ActionHandleFallback(Action):
@@ -80,7 +81,7 @@ class ActionHandleFallback(Action):
         emergency = detect(message_text(tracker))
         if emergency is not None:
             return respond_emergency(dispatcher, tracker, emergency)
-        return answer_or_suggest(dispatcher, tracker, None, 0.0)
+        return answer_or_suggest(dispatcher, tracker, [])
 
 
 class ActionRefuseOutOfScope(Action):
