@@ -2,8 +2,11 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || echo $(HOME)/.pyenv/versions/3.10.13/bin/python3.10)
-PYTHON311 ?= $(shell command -v python3.11 2>/dev/null || echo $(HOME)/.pyenv/versions/3.11.7/bin/python3.11)
+# First interpreter that really is 3.10 / 3.11 (pyenv shims exist but may refuse to run).
+find_python = $(shell for p in $(HOME)/.pyenv/versions/$(1).*/bin/python$(1) /usr/local/bin/python$(1) /usr/bin/python$(1) python$(1); do \
+  "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != tuple(map(int, "$(1)".split("."))))' 2>/dev/null && { echo "$$p"; break; }; done)
+PYTHON310 ?= $(call find_python,3.10)
+PYTHON311 ?= $(call find_python,3.11)
 RASA_VENV := .venv-rasa
 APP_VENV := .venv
 PY := $(APP_VENV)/bin/python
@@ -19,14 +22,14 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(RASA_VENV)/.installed: requirements/rasa.txt requirements/rasa-constraints.txt
-	@test -x "$(PYTHON310)" || { echo "Python 3.10 not found: set PYTHON310=/path/to/python3.10"; exit 1; }
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: set PYTHON310=/path/to/python3.10"; exit 1; }
 	$(PYTHON310) -m venv $(RASA_VENV)
 	$(RASA_VENV)/bin/pip install -q pip==24.0
 	$(RASA_VENV)/bin/pip install -q -r requirements/rasa.txt -c requirements/rasa-constraints.txt
 	touch $@
 
 $(APP_VENV)/.installed: requirements/app.txt requirements/app-constraints.txt
-	@test -x "$(PYTHON311)" || { echo "Python 3.11 not found: set PYTHON311=/path/to/python3.11"; exit 1; }
+	@test -n "$(PYTHON311)" || { echo "Python 3.11 not found: set PYTHON311=/path/to/python3.11"; exit 1; }
 	$(PYTHON311) -m venv $(APP_VENV)
 	$(APP_VENV)/bin/pip install -q pip==24.0
 	$(APP_VENV)/bin/pip install -q -r requirements/app.txt -c requirements/app-constraints.txt

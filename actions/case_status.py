@@ -11,15 +11,17 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.common import log_event
 from core.cases import LookupDenied, LookupLocked, find_last4, find_reference, lookup_status
 from core.db.engine import session_scope
 from core.hashing import salted_hash
 from core.services import get_kb, get_sessionmaker
 from core.settings import get_settings
-from actions.common import log_event
 
 logger = logging.getLogger(__name__)
-DENIED_TEXT = "未能核实该业务编号和手机号码后4位，请检查后重试。如多次失败，请在工作时间联系办公室。"
+DENIED_TEXT = (
+    "未能核实该业务编号和手机号码后4位，请检查后重试。如多次失败，请在工作时间联系办公室。"
+)
 
 
 class ValidateCaseStatusForm(FormValidationAction):
@@ -28,8 +30,9 @@ class ValidateCaseStatusForm(FormValidationAction):
     def name(self) -> str:
         return "validate_case_status_form"
 
-    def validate_case_reference(self, value: Any, dispatcher: CollectingDispatcher,
-                                tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_case_reference(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         reference = find_reference(str(value or ""))
         if reference is None:
             dispatcher.utter_message(
@@ -39,8 +42,9 @@ class ValidateCaseStatusForm(FormValidationAction):
             return {"case_reference": None}
         return {"case_reference": reference}
 
-    def validate_phone_last4(self, value: Any, dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_phone_last4(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         digits = find_last4(str(value or ""))
         if digits is None or len(str(value).strip()) > 20:
             dispatcher.utter_message(
@@ -57,8 +61,9 @@ class ActionLookupCaseStatus(Action):
     def name(self) -> str:
         return "action_lookup_case_status"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         settings = get_settings()
         reference = tracker.get_slot("case_reference") or ""
         last4 = tracker.get_slot("phone_last4") or ""
@@ -68,9 +73,13 @@ class ActionLookupCaseStatus(Action):
             with session_scope(get_sessionmaker()) as session:
                 try:
                     status = lookup_status(
-                        session, reference=reference, last4=last4,
-                        sender_hash=salted_hash(salt, "sender", tracker.sender_id), salt=salt,
-                        now=dt.datetime.now(dt.UTC), max_failures=settings.lockout_max_failures,
+                        session,
+                        reference=reference,
+                        last4=last4,
+                        sender_hash=salted_hash(salt, "sender", tracker.sender_id),
+                        salt=salt,
+                        now=dt.datetime.now(dt.UTC),
+                        max_failures=settings.lockout_max_failures,
                         window_s=settings.lockout_window_s,
                     )
                 except LookupDenied:
@@ -94,6 +103,8 @@ class ActionLookupCaseStatus(Action):
             dispatcher.utter_message(text=DENIED_TEXT, json_message={"type": "status_denied"})
             log_event("status_denied", tracker)
             return reset
-        dispatcher.utter_message(text=status.text(), json_message={"type": "status", **status.payload()})
+        dispatcher.utter_message(
+            text=status.text(), json_message={"type": "status", **status.payload()}
+        )
         log_event("status", tracker, kind=status.kind, state=status.state)
         return reset

@@ -39,7 +39,13 @@ def record_unanswered(tracker: Tracker, kind: str) -> None:
     text = _DIGITS_RE.sub("#", message_text(tracker))[:500]
     try:
         with session_scope(get_sessionmaker()) as session:
-            session.add(UnansweredQuestion(kind=kind, text=text, intent=intent.get("name"),
-                                           confidence=intent.get("confidence")))
+            session.add(
+                UnansweredQuestion(
+                    kind=kind,
+                    text=text,
+                    intent=intent.get("name"),
+                    confidence=intent.get("confidence"),
+                )
+            )
     except Exception:  # database down: the answer matters more than the statistic
         logger.exception("unanswered_store_failed", extra={"event": "unanswered_store_failed"})

@@ -23,8 +23,9 @@ class ActionOpenHandoff(Action):
     def name(self) -> str:
         return "action_open_handoff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         office = get_kb().office
         try:
             with session_scope(get_sessionmaker()) as session:
@@ -37,8 +38,10 @@ class ActionOpenHandoff(Action):
             )
             return []
         dispatcher.utter_message(
-            text=(f"已为您转接人工服务（工单号 #{info.ticket}），当前排队第 {info.position} 位。"
-                  f"人工服务时间：{office.handoff_hours}。您接下来发送的消息会直接转给工作人员。"),
+            text=(
+                f"已为您转接人工服务（工单号 #{info.ticket}），当前排队第 {info.position} 位。"
+                f"人工服务时间：{office.handoff_hours}。您接下来发送的消息会直接转给工作人员。"
+            ),
             json_message=info.payload(),
         )
         log_event("handoff", tracker, ticket=info.ticket)

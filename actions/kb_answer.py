@@ -28,17 +28,20 @@ def selector_ranking(tracker: Tracker) -> list[tuple[str, float]]:
     return out
 
 
-def answer_or_suggest(dispatcher: CollectingDispatcher, tracker: Tracker,
-                      selector: list[tuple[str, float]]) -> list[dict[str, Any]]:
+def answer_or_suggest(
+    dispatcher: CollectingDispatcher, tracker: Tracker, selector: list[tuple[str, float]]
+) -> list[dict[str, Any]]:
     """Answer when the signals agree or one is confident, else suggest, else fall back."""
     settings = get_settings()
     kb = get_kb()
     text = message_text(tracker)
     lang = "en" if replies.looks_english(text) else "zh"
     selector = [(k, c) for k, c in selector if k in kb.entries]
-    thresholds = Thresholds(selector_answer=settings.kb_answer_threshold,
-                            suggest=settings.kb_suggest_threshold)
-    ranking = rank(selector, get_index().search(text, limit=3), thresholds)
+    thresholds = Thresholds(
+        selector_answer=settings.kb_answer_threshold, suggest=settings.kb_suggest_threshold
+    )
+    index = get_index()
+    ranking = rank(selector, index.search(text, limit=3), thresholds, exact=index.exact(text))
     confidence = round(selector[0][1], 3) if selector else None
     if ranking.decision == "answer":
         reply, payload = replies.kb_answer(kb, ranking.kb_ids[0], lang)
@@ -62,8 +65,9 @@ class ActionAnswerKb(Action):
     def name(self) -> str:
         return "action_answer_kb"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         emergency = detect(message_text(tracker))
         if emergency is not None:
             return respond_emergency(dispatcher, tracker, emergency)
@@ -76,8 +80,9 @@ class ActionHandleFallback(Action):
     def name(self) -> str:
         return "action_handle_fallback"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         emergency = detect(message_text(tracker))
         if emergency is not None:
             return respond_emergency(dispatcher, tracker, emergency)
@@ -90,13 +95,16 @@ class ActionRefuseOutOfScope(Action):
     def name(self) -> str:
         return "action_refuse_out_of_scope"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         emergency = detect(message_text(tracker))
         if emergency is not None:
             return respond_emergency(dispatcher, tracker, emergency)
-        dispatcher.utter_message(text=replies.OUT_OF_SCOPE_ZH,
-                                 json_message={"type": "out_of_scope", "reason": "not_office_service"})
+        dispatcher.utter_message(
+            text=replies.OUT_OF_SCOPE_ZH,
+            json_message={"type": "out_of_scope", "reason": "not_office_service"},
+        )
         log_event("out_of_scope", tracker)
         record_unanswered(tracker, "out_of_scope")
         return []

@@ -16,8 +16,9 @@ logger = logging.getLogger(__name__)
 
 def error(status: int, code: str, message: str, **extra: object) -> JSONResponse:
     """The one error shape: {"error": {"code", "message", ...}}."""
-    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message,
-                                                               **extra}})
+    return JSONResponse(
+        status_code=status, content={"error": {"code": code, "message": message, **extra}}
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -29,8 +30,10 @@ def install(app: FastAPI) -> None:
         if any(e.get("type") == "json_invalid" for e in errors):
             return error(400, "invalid_json", "请求不是有效的 JSON。")
         fields = [
-            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
-             "problem": e.get("msg", "")}
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+                "problem": e.get("msg", ""),
+            }
             for e in errors
         ]
         return error(422, "invalid_request", "请求内容不符合要求。", fields=fields)
@@ -42,16 +45,22 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceUnavailable)
     async def _unavailable(_: Request, __: ServiceUnavailable) -> JSONResponse:
-        return error(503, "unavailable", "服务暂时不可用，请稍后再试。您的消息未能送达，请稍后重新发送。")
+        return error(
+            503, "unavailable", "服务暂时不可用，请稍后再试。您的消息未能送达，请稍后重新发送。"
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         messages = {404: "找不到该页面或接口。", 405: "不支持该请求方法。"}
-        return error(exc.status_code, f"http_{exc.status_code}",
-                     messages.get(exc.status_code, str(exc.detail)))
+        return error(
+            exc.status_code,
+            f"http_{exc.status_code}",
+            messages.get(exc.status_code, str(exc.detail)),
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled_error", extra={"event": "unhandled_error",
-                                                   "path": request.url.path})
+        logger.exception(
+            "unhandled_error", extra={"event": "unhandled_error", "path": request.url.path}
+        )
         return error(500, "internal", "服务暂时不可用，请稍后再试。")

@@ -29,8 +29,9 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
             return
         token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
         rasa = RasaClient(settings.rasa_url, token=token, timeout_s=settings.rasa_timeout_s)
-        app.state.relay = Relay(rasa, session_factory(get_engine(settings.database_url)),
-                                settings.max_message_chars)
+        app.state.relay = Relay(
+            rasa, session_factory(get_engine(settings.database_url)), settings.max_message_chars
+        )
         try:
             yield
         finally:
@@ -38,8 +39,12 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
 
     app = FastAPI(title="侨务助手 Qiaowu Assistant API", version="0.1.0", lifespan=lifespan)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
-                           allow_methods=["GET", "POST"], allow_headers=["Content-Type"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+        )
     errors.install(app)
     app.include_router(pages.router)
     app.include_router(widget.router)

@@ -21,13 +21,15 @@ async def main() -> int:
     """Run until interrupted."""
     settings = get_settings()
     if settings.telegram_token is None:
-        logger.error("TELEGRAM_TOKEN is not set; Telegram bot disabled",
-                     extra={"event": "bot_disabled"})
+        logger.error(
+            "TELEGRAM_TOKEN is not set; Telegram bot disabled", extra={"event": "bot_disabled"}
+        )
         return 2
     token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
     rasa = RasaClient(settings.rasa_url, token=token, timeout_s=settings.rasa_timeout_s)
-    relay = Relay(rasa, session_factory(get_engine(settings.database_url)),
-                  settings.max_message_chars)
+    relay = Relay(
+        rasa, session_factory(get_engine(settings.database_url)), settings.max_message_chars
+    )
     bot = build_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_base)
     dp = build_dispatcher(relay, get_kb())
     try:

@@ -32,8 +32,11 @@ def build_dispatcher(relay: Relay, kb: KnowledgeBase) -> Dispatcher:
     @dp.errors()
     async def on_error(event: ErrorEvent) -> bool:
         # Central handler: log the type only (never the update), tell the citizen politely.
-        logger.error("update_failed", exc_info=event.exception,
-                     extra={"event": "update_failed", "error": type(event.exception).__name__})
+        logger.error(
+            "update_failed",
+            exc_info=event.exception,
+            extra={"event": "update_failed", "error": type(event.exception).__name__},
+        )
         message = event.update.message
         if message is not None:
             try:

@@ -52,8 +52,10 @@ def render(message: BotMessage) -> list[Outgoing]:
         keyboard = _keyboard(custom.get("options", []))
     if not parts:
         return []
-    return [Outgoing(chunk, keyboard if i == 0 else None)
-            for i, chunk in enumerate(split_text("\n\n".join(parts)))]
+    return [
+        Outgoing(chunk, keyboard if i == 0 else None)
+        for i, chunk in enumerate(split_text("\n\n".join(parts)))
+    ]
 
 
 def split_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
@@ -61,7 +63,10 @@ def split_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     chunks: list[str] = []
     while len(text) > limit:
         cut = max(text.rfind("\n", 0, limit), text.rfind("。", 0, limit) + 1)
-        if cut <= 0 or "<" in text[text.rfind("<", 0, cut):cut] and ">" not in text[text.rfind("<", 0, cut):cut]:
+        if cut <= 0 or (
+            "<" in text[text.rfind("<", 0, cut) : cut]
+            and ">" not in text[text.rfind("<", 0, cut) : cut]
+        ):
             cut = limit
             while cut > 0 and text.rfind("<", 0, cut) > text.rfind(">", 0, cut):
                 cut = text.rfind("<", 0, cut)

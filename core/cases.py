@@ -29,8 +29,12 @@ KINDS = {
         CaseKind("legalization", "LA", "领事认证/附加证明书", "Consular legalization / apostille"),
         CaseKind("apec_card", "AP", "APEC商务旅行卡", "APEC Business Travel Card"),
         CaseKind("invitation", "IN", "外国人来华邀请", "Invitation of foreign visitors"),
-        CaseKind("status_confirmation", "RS", "华侨回国定居/归侨侨眷身份证明",
-                 "Resettlement / returnee status confirmation"),
+        CaseKind(
+            "status_confirmation",
+            "RS",
+            "华侨回国定居/归侨侨眷身份证明",
+            "Resettlement / returnee status confirmation",
+        ),
     )
 }
 KIND_BY_PREFIX = {k.prefix: k for k in KINDS.values()}
@@ -39,7 +43,10 @@ KIND_BY_PREFIX = {k.prefix: k for k in KINDS.values()}
 STATES: dict[str, tuple[str, str]] = {
     "received": ("已受理", "材料已收到，请耐心等待审核，无需重复提交。"),
     "in_review": ("审核中", "正在审核，如需补充材料工作人员会与您联系。"),
-    "need_more": ("材料需补正", "请按补正通知补齐材料后交回窗口；如未收到通知，请在工作时间联系办公室。"),
+    "need_more": (
+        "材料需补正",
+        "请按补正通知补齐材料后交回窗口；如未收到通知，请在工作时间联系办公室。",
+    ),
     "submitted": ("已送交办理机关", "已送交有关机关办理，结果以办理机关决定为准，请耐心等待。"),
     "completed": ("已办结，待领取", "已办结，请凭受理回执在工作时间到窗口领取。"),
     "closed": ("已结案", "本件已办结并领取，无需再办理。"),
@@ -125,12 +132,22 @@ def status_of(case: Case) -> CaseStatus:
     """The citizen-visible view of a case."""
     kind = KINDS[case.kind]
     label, next_step = STATES.get(case.state, (case.state, "请在工作时间联系办公室了解详情。"))
-    return CaseStatus(case.reference, case.kind, kind.label, case.state, label,
-                      case.updated_at.date(), next_step)
+    return CaseStatus(
+        case.reference, case.kind, kind.label, case.state, label, case.updated_at.date(), next_step
+    )
 
 
-def lookup_status(session: Session, *, reference: str, last4: str, sender_hash: str, salt: str,
-                  now: dt.datetime, max_failures: int = 5, window_s: int = 900) -> CaseStatus:
+def lookup_status(
+    session: Session,
+    *,
+    reference: str,
+    last4: str,
+    sender_hash: str,
+    salt: str,
+    now: dt.datetime,
+    max_failures: int = 5,
+    window_s: int = 900,
+) -> CaseStatus:
     """Verify reference + last 4 digits and return the status; record the attempt.
 
     Raises LookupLocked after `max_failures` failures per reference or per sender within the
@@ -142,7 +159,9 @@ def lookup_status(session: Session, *, reference: str, last4: str, sender_hash: 
         oldest = oldest or now
         if oldest.tzinfo is None:  # SQLite returns naive datetimes
             oldest = oldest.replace(tzinfo=dt.UTC)
-        raise LookupLocked(max(1, int((oldest + dt.timedelta(seconds=window_s) - now).total_seconds())))
+        raise LookupLocked(
+            max(1, int((oldest + dt.timedelta(seconds=window_s) - now).total_seconds()))
+        )
     case = repo.find_case(session, reference)
     ok = case is not None and case.phone_hash == phone_hash(salt, reference, last4)
     repo.record_attempt(session, reference, sender_hash, ok, now)

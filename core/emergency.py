@@ -24,7 +24,8 @@ class Emergency:
 
 _TEMPLATES = {
     "danger": Emergency(
-        "danger", "P0",
+        "danger",
+        "P0",
         "如果您或他人正面临危险，请立即拨打当地报警或急救电话。然后请联系中国驻当地使领馆，或拨打外交部"
         "领事保护应急热线 +86-10-12308（备用 +86-10-65612308，24小时）。我现在为您转接人工服务；在等待时，请先确保自身安全。",
         "If you or someone else is in danger, call the local police or emergency number now. Then "
@@ -33,7 +34,8 @@ _TEMPLATES = {
         "please stay safe while you wait.",
     ),
     "ransom": Emergency(
-        "ransom", "P0",
+        "ransom",
+        "P0",
         "请先不要转账。请立即拨打110报警，并通过12308（+86-10-12308）或中国驻当地使领馆核实家人是否安全。"
         "使领馆和公安机关不会通过电话要求您汇款。我已为您转接人工服务。",
         "Do not transfer any money. Call 110 (police in China) now, and check that your relative is "
@@ -41,7 +43,8 @@ _TEMPLATES = {
         "never ask for money by phone. I have asked a staff member to help you.",
     ),
     "detained": Emergency(
-        "detained", "P1",
+        "detained",
+        "P1",
         "请尽快联系中国驻当地使领馆，或拨打 +86-10-12308。使领馆可以根据情况进行探视或联络，要求当地给予公正、"
         "人道的待遇，并提供当地律师名单；案件由当地司法机关依法处理，使领馆不能代付律师费等费用。"
         "我不能就具体案件提供法律意见，已为您转接人工服务。",
@@ -52,7 +55,8 @@ _TEMPLATES = {
         "staff member has been asked to help you.",
     ),
     "passport_lost": Emergency(
-        "passport_lost", "P1",
+        "passport_lost",
+        "P1",
         "请先到当地警察局报案，拿到报案证明；然后带上身份材料的复印件和照片，到最近的中国驻当地使领馆申请补发"
         "护照或旅行证。请只走使领馆的正规渠道，不要相信声称能“快速补证”的中介。遇到困难可以拨打 +86-10-12308。",
         "First report the loss to the local police and get a police report; then bring copies of your "
@@ -60,7 +64,8 @@ _TEMPLATES = {
         "passport or travel document. Use official channels only. If you need help, call +86-10-12308.",
     ),
     "fraud": Emergency(
-        "fraud", "P1",
+        "fraud",
+        "P1",
         "请立即停止转账，不要向任何人提供验证码或银行信息。中国驻外使领馆和国内公检法机关不会通过电话要求您转账，"
         "也不会在电话里把您“转接”到警方。在国内请拨打110报警，也可以拨打96110咨询；在国外请向当地警方报案，"
         "并可以请国内亲属向国内公安机关报案。可通过12308核实来电。",
@@ -69,13 +74,15 @@ _TEMPLATES = {
         "96110 for advice; abroad, report to the local police. You can verify a call through 12308.",
     ),
     "missing": Emergency(
-        "missing", "P1",
+        "missing",
+        "P1",
         "请尽快向当地警方报案；可请中国驻当地使领馆或拨打 +86-10-12308 提供报警和求助渠道。我已为您转接人工服务。",
         "Report to the local police as soon as possible; the Chinese embassy or consulate, or the "
         "hotline +86-10-12308, can help with reporting channels. A staff member has been asked to help.",
     ),
     "foreigner_in_china": Emergency(
-        "foreigner_in_china", "P1",
+        "foreigner_in_china",
+        "P1",
         "如有紧急情况，请立即拨打110（报警）、120（急救）、119（火警）或122（交通事故）。签证、居留问题可拨打12367"
         "（中英双语，24小时）。也可以联系本国驻华使领馆。",
         "If this is an emergency, call 110 (police), 120 (ambulance), 119 (fire) or 122 (traffic "
@@ -83,7 +90,8 @@ _TEMPLATES = {
         "You may also contact your country's embassy or consulate in China.",
     ),
     "self_harm": Emergency(
-        "self_harm", "P0",
+        "self_harm",
+        "P0",
         "听到您这么难受，我很担心您。如果您有伤害自己的想法或处境危险，请立即拨打110或120，或马上联系身边可以信任的人。"
         "我现在为您转接人工。",
         "I am worried about you. If you are thinking of harming yourself or are in danger, call 110 or "
@@ -95,14 +103,36 @@ _TEMPLATES = {
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("self_harm", re.compile(r"不想活|轻生|自杀|想死|i want to die|kill myself|suicid")),
     ("ransom", re.compile(r"赎金|撕票|ransom|绑架.{0,12}(钱|汇款|转账)|(钱|汇款|转账).{0,12}绑架")),
-    ("fraud", re.compile(r"诈骗|骗子|被骗|冒充.{0,6}(使馆|领馆|公安|警察|法院)|洗钱|转账.{0,8}(安全账户|保证金)|scam|fraud")),
-    ("passport_lost", re.compile(r"护照.{0,6}(丢|掉|遗失|被偷|被抢|不见|没了)|(丢|遗失|被偷|被抢).{0,6}护照|(lost|stolen).{0,12}passport|passport.{0,12}(lost|stolen)")),
-    ("detained", re.compile(r"被(抓|拘|捕|扣押|关)|拘留|逮捕|坐牢|进了监狱|arrested|detained|in jail|in prison")),
+    (
+        "fraud",
+        re.compile(
+            r"诈骗|骗子|被骗|冒充.{0,6}(使馆|领馆|公安|警察|法院)|洗钱|转账.{0,8}(安全账户|保证金)|scam|fraud"
+        ),
+    ),
+    (
+        "passport_lost",
+        re.compile(
+            r"护照.{0,6}(丢|掉|遗失|被偷|被抢|不见|没了)|(丢|遗失|被偷|被抢).{0,6}护照|(lost|stolen).{0,12}passport|passport.{0,12}(lost|stolen)"
+        ),
+    ),
+    (
+        "detained",
+        re.compile(
+            r"被(抓|拘|捕|扣押|关)|拘留|逮捕|坐牢|进了监狱|arrested|detained|in jail|in prison"
+        ),
+    ),
     ("missing", re.compile(r"失联|联系不上|失踪|找不到人|missing|can'?t reach")),
-    ("danger", re.compile(r"绑架|被绑|袭击|抢劫|被困|战乱|撤离|车祸|出事了|受伤|住院|生命危险|救命|kidnap|attacked|robbed|trapped|evacuat|accident|hospitali[sz]ed|help me|in danger")),
+    (
+        "danger",
+        re.compile(
+            r"绑架|被绑|袭击|抢劫|被困|战乱|撤离|车祸|出事了|受伤|住院|生命危险|救命|kidnap|attacked|robbed|trapped|evacuat|accident|hospitali[sz]ed|help me|in danger"
+        ),
+    ),
 ]
 _FOREIGNER = re.compile(r"\b(foreigner|i am a foreign|in china)\b|外国人在(中国|华)")
-_ABROAD_HINT = re.compile(r"国外|境外|海外|abroad|overseas|在(美国|日本|英国|法国|德国|泰国|缅甸|柬埔寨|意大利|西班牙|加拿大|澳大利亚)")
+_ABROAD_HINT = re.compile(
+    r"国外|境外|海外|abroad|overseas|在(美国|日本|英国|法国|德国|泰国|缅甸|柬埔寨|意大利|西班牙|加拿大|澳大利亚)"
+)
 
 
 def detect(text: str) -> Emergency | None:
@@ -110,7 +140,11 @@ def detect(text: str) -> Emergency | None:
     plain = normalize(text).lower()
     for kind, pattern in _PATTERNS:
         if pattern.search(plain):
-            if kind in {"danger", "missing"} and _FOREIGNER.search(plain) and not _ABROAD_HINT.search(plain):
+            if (
+                kind in {"danger", "missing"}
+                and _FOREIGNER.search(plain)
+                and not _ABROAD_HINT.search(plain)
+            ):
                 return _TEMPLATES["foreigner_in_china"]
             return _TEMPLATES[kind]
     return None

@@ -18,8 +18,12 @@ class TicketInfo:
 
     def payload(self) -> dict[str, object]:
         """The `handoff` reply payload."""
-        return {"type": "handoff", "ticket": self.ticket, "state": self.state,
-                "position": self.position}
+        return {
+            "type": "handoff",
+            "ticket": self.ticket,
+            "state": self.state,
+            "position": self.position,
+        }
 
 
 def channel_of(sender_id: str) -> str:
@@ -28,13 +32,20 @@ def channel_of(sender_id: str) -> str:
     return prefix if sep and prefix in {"tg", "web"} else "rest"
 
 
-def request_handoff(session: Session, sender_id: str, reason: str, *, priority: str = "normal",
-                    topic: str | None = None) -> TicketInfo:
+def request_handoff(
+    session: Session,
+    sender_id: str,
+    reason: str,
+    *,
+    priority: str = "normal",
+    topic: str | None = None,
+) -> TicketInfo:
     """Open a ticket for the sender, or return the one already open (raising its priority)."""
     ticket = repo.find_open_ticket(session, sender_id)
     if ticket is None:
-        ticket = repo.open_ticket(session, sender_id, channel_of(sender_id), reason,
-                                  priority=priority, topic=topic)
+        ticket = repo.open_ticket(
+            session, sender_id, channel_of(sender_id), reason, priority=priority, topic=topic
+        )
     elif priority == "urgent" and ticket.priority != "urgent":
         ticket.priority = "urgent"
         ticket.reason = reason

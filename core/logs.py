@@ -7,8 +7,23 @@ import logging
 import sys
 from typing import Any
 
-FIELDS = ("event", "kb_id", "intent", "confidence", "ticket", "latency_ms", "sender", "kind",
-          "state", "status", "path", "method", "channel", "error", "count")
+FIELDS = (
+    "event",
+    "kb_id",
+    "intent",
+    "confidence",
+    "ticket",
+    "latency_ms",
+    "sender",
+    "kind",
+    "state",
+    "status",
+    "path",
+    "method",
+    "channel",
+    "error",
+    "count",
+)
 
 
 class JsonFormatter(logging.Formatter):

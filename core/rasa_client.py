@@ -25,26 +25,43 @@ class BotMessage:
 
 
 def pair_messages(raw: list[dict[str, Any]]) -> list[BotMessage]:
-    """Join Rasa's separate text and `custom` items into turns (a custom follows its text)."""
+    """Join Rasa's REST items into turns.
+
+    Rasa splits a text at blank lines into several items and sends the `custom` payload as a
+    further item; every turn of this assistant ends with its payload, so texts accumulate
+    until a payload closes the turn.
+    """
     out: list[BotMessage] = []
+    open_turn: BotMessage | None = None
     for item in raw:
         custom = item.get("custom")
         text = item.get("text")
+        if isinstance(text, str):
+            if open_turn is None:
+                open_turn = BotMessage(text=text)
+                out.append(open_turn)
+            else:
+                open_turn.text = f"{open_turn.text}\n\n{text}"
         if isinstance(custom, dict):
-            if out and out[-1].text is not None and not out[-1].custom:
-                out[-1].custom = custom
+            if open_turn is not None:
+                open_turn.custom = custom
             else:
                 out.append(BotMessage(custom=custom))
-        elif isinstance(text, str):
-            out.append(BotMessage(text=text))
+            open_turn = None
     return out
 
 
 class RasaClient:
     """POSTs citizen messages to /webhooks/rest/webhook; checks health."""
 
-    def __init__(self, base_url: str, *, token: str | None = None, timeout_s: float = 30.0,
-                 client: httpx.AsyncClient | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        timeout_s: float = 30.0,
+        client: httpx.AsyncClient | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.token = token
         self._client = client or httpx.AsyncClient(timeout=timeout_s)

@@ -69,14 +69,17 @@ class Relay:
         try:
             return await self.rasa.send(sender_id, cleaned)
         except RasaUnavailable as exc:
-            logger.warning("rasa_unavailable", extra={"event": "rasa_unavailable", "error": str(exc)})
+            logger.warning(
+                "rasa_unavailable", extra={"event": "rasa_unavailable", "error": str(exc)}
+            )
         try:
             parked = await asyncio.to_thread(self._park, sender_id, cleaned)
         except Exception as exc:
             logger.exception("park_failed", extra={"event": "park_failed"})
             raise ServiceUnavailable from exc
-        return [BotMessage(replies.UNAVAILABLE_ZH,
-                           {"type": "unavailable", "ticket": parked.ticket})]
+        return [
+            BotMessage(replies.UNAVAILABLE_ZH, {"type": "unavailable", "ticket": parked.ticket})
+        ]
 
     def _route_to_ticket(self, sender_id: str, text: str) -> TicketInfo | None:
         with session_scope(self.sessions) as session:

@@ -6,6 +6,8 @@ tests assert on it.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
 from core.kb.loader import KnowledgeBase
@@ -20,7 +22,9 @@ OUT_OF_SCOPE_ZH = (
     "抱歉，这个问题不在本服务的答复范围内。我可以解答归侨侨眷权益、因私签证代办、领事认证和附加证明书、"
     "APEC商务旅行卡、邀请外国人来华、领事保护等问题。" + HUMAN_HINT_ZH
 )
-FALLBACK_ZH = "抱歉，我没有完全理解您的问题。可以换个说法再问一次，或发送“转人工”由工作人员为您解答。"
+FALLBACK_ZH = (
+    "抱歉，我没有完全理解您的问题。可以换个说法再问一次，或发送“转人工”由工作人员为您解答。"
+)
 SUGGEST_ZH = "您是不是想问下面的问题？请点选，或换个说法再问。"
 UNAVAILABLE_ZH = "服务暂时不可用，请稍后再试。您的留言已记录，工作人员会尽快处理。"
 
@@ -52,10 +56,12 @@ def suggestions(kb: KnowledgeBase, kb_ids: list[str]) -> tuple[str, Payload]:
     return SUGGEST_ZH, {"type": "suggestions", "options": options}
 
 
+_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
 def looks_english(text: str) -> bool:
-    """True when the message is written mostly in Latin letters."""
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
+    """True for a message in Latin letters with no Chinese characters ("APOSTILLE是什么" is Chinese)."""
+    if _CJK_RE.search(text):
         return False
-    latin = sum(1 for c in letters if c.isascii())
-    return latin / len(letters) > 0.7
+    letters = [c for c in unicodedata.normalize("NFKC", text) if c.isalpha()]
+    return bool(letters) and sum(c.isascii() for c in letters) / len(letters) > 0.7

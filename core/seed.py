@@ -31,10 +31,18 @@ def seed_demo_cases(session, salt: str, now: dt.datetime) -> int:  # type: ignor
     for reference, kind, state, name, last4 in DEMO_CASES:
         if repo.find_case(session, reference) is not None:
             continue
-        case = repo.add_case(session, Case(
-            reference=reference, kind=kind, state="received", applicant_masked=mask_name(name),
-            phone_hash=phone_hash(salt, reference, last4), created_at=now, updated_at=now,
-        ))
+        case = repo.add_case(
+            session,
+            Case(
+                reference=reference,
+                kind=kind,
+                state="received",
+                applicant_masked=mask_name(name),
+                phone_hash=phone_hash(salt, reference, last4),
+                created_at=now,
+                updated_at=now,
+            ),
+        )
         repo.add_event(session, case, "received", occurred_at=now - dt.timedelta(days=3))
         if state != "received":
             repo.add_event(session, case, state, occurred_at=now - dt.timedelta(days=1))
@@ -46,8 +54,9 @@ def main() -> int:
     """Seed the configured database."""
     settings = get_settings()
     with session_scope(get_sessionmaker()) as session:
-        added = seed_demo_cases(session, settings.hash_salt.get_secret_value(),
-                                dt.datetime.now(dt.UTC))
+        added = seed_demo_cases(
+            session, settings.hash_salt.get_secret_value(), dt.datetime.now(dt.UTC)
+        )
     print(f"demo cases: {added} added")  # noqa: T201
     return 0
 

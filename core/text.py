@@ -11,11 +11,31 @@ import unicodedata
 from functools import lru_cache
 
 _SPACE_RE = re.compile(r"\s+")
-_CONTROL_RE = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u2028\u2029\ufeff]")
+_CONTROL_RE = re.compile(
+    r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u2028\u2029\ufeff]"
+)
 # Punctuation that NFKC leaves full-width but which carries no meaning for matching.
-_PUNCT_MAP = str.maketrans({"，": ",", "。": ".", "？": "?", "！": "!", "：": ":", "；": ";",
-                            "（": "(", "）": ")", "、": ",", "“": '"', "”": '"', "‘": "'",
-                            "’": "'", "【": "[", "】": "]", "《": "<", "》": ">"})
+_PUNCT_MAP = str.maketrans(
+    {
+        "，": ",",
+        "。": ".",
+        "？": "?",
+        "！": "!",
+        "：": ":",
+        "；": ";",
+        "（": "(",
+        "）": ")",
+        "、": ",",
+        "“": '"',
+        "”": '"',
+        "‘": "'",
+        "’": "'",
+        "【": "[",
+        "】": "]",
+        "《": "<",
+        "》": ">",
+    }
+)
 
 
 @lru_cache(maxsize=1)

@@ -7,8 +7,15 @@ import hashlib
 import sys
 from pathlib import Path
 
-INPUTS = ["config.yml", "domain.yml", "data", "kb", "rasa_addons", "core/text.py",
-          "requirements/rasa-constraints.txt"]
+INPUTS = [
+    "config.yml",
+    "domain.yml",
+    "data",
+    "kb",
+    "rasa_addons",
+    "core/text.py",
+    "requirements/rasa-constraints.txt",
+]
 
 
 def model_hash(root: Path) -> str:

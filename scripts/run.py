@@ -20,24 +20,32 @@ def main() -> int:
     """Run until Ctrl-C or until a child process dies."""
     settings = get_settings()
     for problem in settings.problems():
-        print(f"config: {problem}", file=sys.stderr)  # noqa: T201
+        print(f"config: {problem}", file=sys.stderr)
     model = current_model()
     if not model.exists():
-        print(f"no model for the current data ({model.name}); run `make train`", file=sys.stderr)  # noqa: T201
+        print(f"no model for the current data ({model.name}); run `make train`", file=sys.stderr)
         return 1
     upgrade(settings.database_url)
     seed_main()
-    token = settings.rasa_token.get_secret_value() if settings.rasa_token else secrets.token_urlsafe(24)
+    token = (
+        settings.rasa_token.get_secret_value() if settings.rasa_token else secrets.token_urlsafe(24)
+    )
     bot = settings.telegram_token is not None
     if not bot:
-        print("TELEGRAM_TOKEN is not set; Telegram bot disabled")  # noqa: T201
-    stack = build_stack(model=model, database_url=settings.database_url, rasa_token=token,
-                        endpoints=ROOT / "endpoints.yml", log_dir=ROOT / "var" / "log",
-                        api_port=settings.api_port, bot=bot)
+        print("TELEGRAM_TOKEN is not set; Telegram bot disabled")
+    stack = build_stack(
+        model=model,
+        database_url=settings.database_url,
+        rasa_token=token,
+        endpoints=ROOT / "endpoints.yml",
+        log_dir=ROOT / "var" / "log",
+        api_port=settings.api_port,
+        bot=bot,
+    )
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        print("starting (Rasa needs about 1-2 minutes to load the model) …")  # noqa: T201
-        stack.up(timeout_s=600, progress=lambda line: print(f"  {line}"))  # noqa: T201
+        print("starting (Rasa needs about 1-2 minutes to load the model) …")
+        stack.up(timeout_s=600, progress=lambda line: print(f"  {line}"))
         print(f"""
 ready:
   web chat (demo page)  http://127.0.0.1:{settings.api_port}/
@@ -45,17 +53,17 @@ ready:
   Rasa HTTP API         http://127.0.0.1:5005   (token in RASA_TOKEN)
   action server         http://127.0.0.1:5055/health
   logs                  var/log/
-Ctrl-C stops everything.""")  # noqa: T201
+Ctrl-C stops everything.""")
         while all(s.proc is not None and s.proc.poll() is None for s in stack.services):
             time.sleep(1)
         dead = [s.name for s in stack.services if s.proc is not None and s.proc.poll() is not None]
-        print(f"stopped: {', '.join(dead)} exited; see var/log/", file=sys.stderr)  # noqa: T201
+        print(f"stopped: {', '.join(dead)} exited; see var/log/", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("\nstopping …")  # noqa: T201
+        print("\nstopping …")
         return 0
     except RuntimeError as exc:
-        print(f"start-up failed: {exc}", file=sys.stderr)  # noqa: T201
+        print(f"start-up failed: {exc}", file=sys.stderr)
         return 1
     finally:
         stack.down()

@@ -43,7 +43,7 @@ class Service:
 def http_ok(url: str, timeout: float = 2.0) -> bool:
     """True when GET url answers 200."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError, ValueError):
         return False
@@ -62,13 +62,18 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         service.log_path = self.log_dir / f"{service.name}.log"
         log = service.log_path.open("ab")
-        service.proc = subprocess.Popen(  # noqa: S603 - fixed argument lists
-            service.args, cwd=ROOT, env={**self.env, **service.env}, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
+        service.proc = subprocess.Popen(
+            service.args,
+            cwd=ROOT,
+            env={**self.env, **service.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
-    def wait_healthy(self, service: Service, timeout_s: float,
-                     progress: Callable[[str], None] | None = None) -> None:
+    def wait_healthy(
+        self, service: Service, timeout_s: float, progress: Callable[[str], None] | None = None
+    ) -> None:
         """Block until the health URL answers; RuntimeError if the process dies or times out."""
         if not service.health_url:  # no HTTP endpoint (the bot): alive after a grace period
             time.sleep(3)
@@ -78,13 +83,15 @@ class Stack:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if service.proc is not None and service.proc.poll() is not None:
-                raise RuntimeError(f"{service.name} exited with {service.proc.returncode}; "
-                                   f"see {service.log_path}")
+                raise RuntimeError(
+                    f"{service.name} exited with {service.proc.returncode}; see {service.log_path}"
+                )
             if http_ok(service.health_url):
                 return
             time.sleep(1)
-        raise RuntimeError(f"{service.name} not healthy after {timeout_s:.0f}s; "
-                           f"see {service.log_path}")
+        raise RuntimeError(
+            f"{service.name} not healthy after {timeout_s:.0f}s; see {service.log_path}"
+        )
 
     def up(self, timeout_s: float = 300, progress: Callable[[str], None] | None = None) -> None:
         """Start every service, then wait for each to be healthy."""
@@ -111,9 +118,19 @@ class Stack:
                 service.proc.wait()
 
 
-def build_stack(*, model: Path, database_url: str, rasa_port: int = 5005, action_port: int = 5055,
-                api_port: int | None = 8000, rasa_token: str, endpoints: Path,
-                log_dir: Path, bot: bool = False, extra_env: dict[str, str] | None = None) -> Stack:
+def build_stack(
+    *,
+    model: Path,
+    database_url: str,
+    rasa_port: int = 5005,
+    action_port: int = 5055,
+    api_port: int | None = 8000,
+    rasa_token: str,
+    endpoints: Path,
+    log_dir: Path,
+    bot: bool = False,
+    extra_env: dict[str, str] | None = None,
+) -> Stack:
     """The services of the system, bound to 127.0.0.1."""
     env = {
         **os.environ,
@@ -127,18 +144,50 @@ def build_stack(*, model: Path, database_url: str, rasa_port: int = 5005, action
         **(extra_env or {}),
     }
     services = [
-        Service("actions", [str(APP_PY), "-m", "actions", "--port", str(action_port)],
-                f"http://127.0.0.1:{action_port}/health"),
-        Service("rasa", [str(RASA_BIN), "run", "--model", str(model), "--enable-api",
-                         "--auth-token", rasa_token, "--interface", "127.0.0.1",
-                         "--port", str(rasa_port), "--endpoints", str(endpoints),
-                         "--credentials", str(ROOT / "credentials.yml")],
-                f"http://127.0.0.1:{rasa_port}/status?token={rasa_token}"),
+        Service(
+            "actions",
+            [str(APP_PY), "-m", "actions", "--port", str(action_port)],
+            f"http://127.0.0.1:{action_port}/health",
+        ),
+        Service(
+            "rasa",
+            [
+                str(RASA_BIN),
+                "run",
+                "--model",
+                str(model),
+                "--enable-api",
+                "--auth-token",
+                rasa_token,
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(rasa_port),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(ROOT / "credentials.yml"),
+            ],
+            f"http://127.0.0.1:{rasa_port}/status?token={rasa_token}",
+        ),
     ]
     if api_port is not None:
-        services.append(Service("api", [str(APP_PY), "-m", "uvicorn", "api.main:app",
-                                        "--host", "127.0.0.1", "--port", str(api_port)],
-                                f"http://127.0.0.1:{api_port}/healthz"))
+        services.append(
+            Service(
+                "api",
+                [
+                    str(APP_PY),
+                    "-m",
+                    "uvicorn",
+                    "api.main:app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(api_port),
+                ],
+                f"http://127.0.0.1:{api_port}/healthz",
+            )
+        )
     if bot:
         services.append(Service("bot", [str(APP_PY), "-m", "bot"], ""))
     return Stack(services, env, log_dir)

@@ -85,8 +85,9 @@ def db_session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sessi
     engine = build_engine(url)
     connection = engine.connect()
     outer = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint",
-                      expire_on_commit=False)
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     try:
         yield session
     finally:

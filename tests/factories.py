@@ -15,30 +15,64 @@ from core.db.repos import cases as repo
 SALT = "test-salt"
 
 
-def make_case(session: Session, reference: str = "VA-2026-000123", *, kind: str = "visa_agency",
-              state: str = "in_review", name: str = "张伟", last4: str = "5678",
-              salt: str = SALT) -> Case:
+def make_case(
+    session: Session,
+    reference: str = "VA-2026-000123",
+    *,
+    kind: str = "visa_agency",
+    state: str = "in_review",
+    name: str = "张伟",
+    last4: str = "5678",
+    salt: str = SALT,
+) -> Case:
     """Insert a case with an event history."""
     now = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
-    case = repo.add_case(session, Case(reference=reference, kind=kind, state="received",
-                                       applicant_masked=mask_name(name),
-                                       phone_hash=phone_hash(salt, reference, last4),
-                                       created_at=now, updated_at=now))
+    case = repo.add_case(
+        session,
+        Case(
+            reference=reference,
+            kind=kind,
+            state="received",
+            applicant_masked=mask_name(name),
+            phone_hash=phone_hash(salt, reference, last4),
+            created_at=now,
+            updated_at=now,
+        ),
+    )
     repo.add_event(session, case, state, occurred_at=now)
     return case
 
 
-def make_tracker(text: str = "", *, sender_id: str = "test-user", intent: str = "faq",
-                 confidence: float = 0.95, kb_id: str | None = None,
-                 kb_confidence: float = 0.95, slots: dict[str, Any] | None = None,
-                 active_loop: str | None = None) -> Tracker:
+def make_tracker(
+    text: str = "",
+    *,
+    sender_id: str = "test-user",
+    intent: str = "faq",
+    confidence: float = 0.95,
+    kb_id: str | None = None,
+    kb_confidence: float = 0.95,
+    slots: dict[str, Any] | None = None,
+    active_loop: str | None = None,
+) -> Tracker:
     """A tracker whose latest message looks like Rasa's parse result."""
-    latest: dict[str, Any] = {"text": text, "intent": {"name": intent, "confidence": confidence},
-                              "entities": []}
+    latest: dict[str, Any] = {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "entities": [],
+    }
     if kb_id is not None:
-        latest["response_selector"] = {"faq": {"response": {
-            "intent_response_key": f"faq/{kb_id}", "confidence": kb_confidence}}}
-    return Tracker(sender_id=sender_id, slots=slots or {}, latest_message=latest,
-                   events=[], paused=False, followup_action=None,
-                   active_loop={"name": active_loop} if active_loop else {},
-                   latest_action_name="action_listen")
+        latest["response_selector"] = {
+            "faq": {
+                "response": {"intent_response_key": f"faq/{kb_id}", "confidence": kb_confidence}
+            }
+        }
+    return Tracker(
+        sender_id=sender_id,
+        slots=slots or {},
+        latest_message=latest,
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name="action_listen",
+    )

@@ -41,11 +41,15 @@ class FakeTelegram:
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == method]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
+    async def wait_for(
+        self, method: str, count: int = 1, timeout: float = 10
+    ) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         while len(self.sent(method)) < count:
             if time.monotonic() > deadline:
-                raise AssertionError(f"{method} called {len(self.sent(method))} times, wanted {count}")
+                raise AssertionError(
+                    f"{method} called {len(self.sent(method))} times, wanted {count}"
+                )
             await asyncio.sleep(0.05)
         return self.sent(method)
 
@@ -66,9 +70,12 @@ class FakeTelegram:
                 await asyncio.sleep(0.05)
             result, self.updates = self.updates, []
         elif method == "sendMessage":
-            result = {"message_id": next(self._ids), "date": int(time.time()),
-                      "chat": {"id": int(params["chat_id"]), "type": "private"},
-                      "text": params.get("text", "")}
+            result = {
+                "message_id": next(self._ids),
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "text": params.get("text", ""),
+            }
         else:
             result = True
         return web.json_response({"ok": True, "result": result})
@@ -76,9 +83,12 @@ class FakeTelegram:
 
 def message_update(chat_id: int, text: str | None = None, **content: Any) -> dict[str, Any]:
     """An update carrying a private-chat message (text or other content)."""
-    message: dict[str, Any] = {"message_id": 10, "date": int(time.time()),
-                               "chat": {"id": chat_id, "type": "private", "first_name": "Test"},
-                               "from": {"id": chat_id, "is_bot": False, "first_name": "Test"}}
+    message: dict[str, Any] = {
+        "message_id": 10,
+        "date": int(time.time()),
+        "chat": {"id": chat_id, "type": "private", "first_name": "Test"},
+        "from": {"id": chat_id, "is_bot": False, "first_name": "Test"},
+    }
     if text is not None:
         message["text"] = text
     message.update(content)

@@ -24,14 +24,26 @@ class FakeRasa:
         body = json.loads(request.content)
         self.received.append(body)
         sender = body["sender"]
-        return httpx.Response(200, json=[
-            {"recipient_id": sender, "text": f"答复：{body['message']}"},
-            {"recipient_id": sender, "custom": {
-                "type": "kb_answer", "kb_id": "apostille_how_to_apply", "topic": "apostille",
-                "sources": [{"title": "中国领事服务网", "url": "https://cs.mfa.gov.cn/"}],
-                "last_reviewed": "2026-11-23", "follow_up": ["notarization_first"],
-                "options": [{"kb_id": "notarization_first", "title": "办认证前要先公证吗？"}]}},
-        ])
+        return httpx.Response(
+            200,
+            json=[
+                {"recipient_id": sender, "text": f"答复：{body['message']}"},
+                {
+                    "recipient_id": sender,
+                    "custom": {
+                        "type": "kb_answer",
+                        "kb_id": "apostille_how_to_apply",
+                        "topic": "apostille",
+                        "sources": [{"title": "中国领事服务网", "url": "https://cs.mfa.gov.cn/"}],
+                        "last_reviewed": "2026-11-23",
+                        "follow_up": ["notarization_first"],
+                        "options": [
+                            {"kb_id": "notarization_first", "title": "办认证前要先公证吗？"}
+                        ],
+                    },
+                },
+            ],
+        )
 
     def client(self) -> RasaClient:
         transport = httpx.MockTransport(self.handler)

@@ -45,8 +45,9 @@ def payload(messages):
 
 
 async def test_answer_kb_replies_with_sources_and_review_date(kb):
-    messages, events = await run(ActionAnswerKb(), make_tracker(
-        "附加证明书怎么办理？", kb_id="apostille_how_to_apply"))
+    messages, events = await run(
+        ActionAnswerKb(), make_tracker("附加证明书怎么办理？", kb_id="apostille_how_to_apply")
+    )
     custom = payload(messages)
     entry = kb.get("apostille_how_to_apply")
     assert custom["type"] == "kb_answer" and custom["kb_id"] == "apostille_how_to_apply"
@@ -58,15 +59,17 @@ async def test_answer_kb_replies_with_sources_and_review_date(kb):
 
 
 async def test_answer_kb_in_english_when_asked_in_english(kb):
-    messages, _ = await run(ActionAnswerKb(), make_tracker(
-        "How do I get an apostille?", kb_id="apostille_how_to_apply"))
+    messages, _ = await run(
+        ActionAnswerKb(), make_tracker("How do I get an apostille?", kb_id="apostille_how_to_apply")
+    )
     assert payload(messages)["lang"] == "en"
     assert "notar" in messages[0]["text"].lower()
 
 
 async def test_uncertain_signals_offer_suggestions_and_record_question(settings):
-    messages, _ = await run(ActionAnswerKb(), make_tracker(
-        "海牙认证去哪里弄", kb_id="visa_refusal", kb_confidence=0.3))
+    messages, _ = await run(
+        ActionAnswerKb(), make_tracker("海牙认证去哪里弄", kb_id="visa_refusal", kb_confidence=0.3)
+    )
     custom = payload(messages)
     assert custom["type"] == "suggestions"
     offered = [o["kb_id"] for o in custom["options"]]
@@ -77,8 +80,9 @@ async def test_uncertain_signals_offer_suggestions_and_record_question(settings)
 
 
 async def test_fallback_without_any_match_is_honest():
-    messages, _ = await run(ActionHandleFallback(), make_tracker(
-        "zzzz qqqq", intent="nlu_fallback", confidence=0.1))
+    messages, _ = await run(
+        ActionHandleFallback(), make_tracker("zzzz qqqq", intent="nlu_fallback", confidence=0.1)
+    )
     assert payload(messages) == {"type": "fallback"}
     assert "转人工" in messages[0]["text"]
 
@@ -91,13 +95,17 @@ async def test_fallback_masks_digits_in_stored_question():
 
 
 async def test_out_of_scope_refuses_politely():
-    messages, _ = await run(ActionRefuseOutOfScope(), make_tracker("今天天气怎么样", intent="out_of_scope"))
+    messages, _ = await run(
+        ActionRefuseOutOfScope(), make_tracker("今天天气怎么样", intent="out_of_scope")
+    )
     assert payload(messages) == {"type": "out_of_scope", "reason": "not_office_service"}
 
 
 async def test_emergency_gives_hotline_first_and_opens_urgent_ticket():
-    messages, events = await run(ActionHandleEmergency(), make_tracker(
-        "我儿子在泰国被绑架了", intent="report_emergency", sender_id="web:emergency1"))
+    messages, events = await run(
+        ActionHandleEmergency(),
+        make_tracker("我儿子在泰国被绑架了", intent="report_emergency", sender_id="web:emergency1"),
+    )
     custom = payload(messages)
     assert custom["type"] == "emergency" and custom["hotline"] == "12308"
     first_sentence = messages[0]["text"].split("。")[0]
@@ -109,14 +117,20 @@ async def test_emergency_gives_hotline_first_and_opens_urgent_ticket():
 
 
 async def test_emergency_buried_in_a_faq_question_wins():
-    messages, _ = await run(ActionAnswerKb(), make_tracker(
-        "我想问问签证的事情，另外我在国外护照被偷了怎么办", kb_id="visa_agency_what_is"))
+    messages, _ = await run(
+        ActionAnswerKb(),
+        make_tracker(
+            "我想问问签证的事情，另外我在国外护照被偷了怎么办", kb_id="visa_agency_what_is"
+        ),
+    )
     assert payload(messages)["type"] == "emergency"
 
 
 async def test_handoff_opens_ticket_and_pauses():
-    messages, events = await run(ActionOpenHandoff(), make_tracker("转人工", intent="request_human",
-                                                                    sender_id="web:handoff1"))
+    messages, events = await run(
+        ActionOpenHandoff(),
+        make_tracker("转人工", intent="request_human", sender_id="web:handoff1"),
+    )
     custom = payload(messages)
     assert custom["type"] == "handoff" and custom["state"] == "queued" and custom["position"] == 1
     assert events == [ConversationPaused()]
@@ -124,12 +138,15 @@ async def test_handoff_opens_ticket_and_pauses():
         assert session.scalars(select(HandoffTicket.sender_id)).all() == ["web:handoff1"]
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("va 2026 000123", "VA-2026-000123"),
-    ("我的编号ＶＡ－２０２６－０００１２３", "VA-2026-000123"),
-    ("不知道", None),
-    ("<script>alert(1)</script>", None),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("va 2026 000123", "VA-2026-000123"),
+        ("我的编号ＶＡ－２０２６－０００１２３", "VA-2026-000123"),
+        ("不知道", None),
+        ("<script>alert(1)</script>", None),
+    ],
+)
 def test_form_validation_normalises_reference(value, expected):
     dispatcher = CollectingDispatcher()
     result = ValidateCaseStatusForm().validate_case_reference(value, dispatcher, make_tracker(), {})
@@ -140,7 +157,9 @@ def test_form_validation_normalises_reference(value, expected):
 def test_form_validation_asks_again_for_bad_digits():
     dispatcher = CollectingDispatcher()
     form = ValidateCaseStatusForm()
-    assert form.validate_phone_last4("５６７８", dispatcher, make_tracker(), {}) == {"phone_last4": "5678"}
+    assert form.validate_phone_last4("５６７８", dispatcher, make_tracker(), {}) == {
+        "phone_last4": "5678"
+    }
     assert form.validate_phone_last4("12", dispatcher, make_tracker(), {}) == {"phone_last4": None}
     assert dispatcher.messages[0]["custom"]["need"] == "verification"
 
@@ -148,8 +167,10 @@ def test_form_validation_asks_again_for_bad_digits():
 async def test_lookup_reports_status_and_resets_slots(action_env):
     with session_scope(services.get_sessionmaker()) as session:
         make_case(session, salt=action_env.hash_salt.get_secret_value())
-    messages, events = await run(ActionLookupCaseStatus(), make_tracker(
-        "5678", slots={"case_reference": "VA-2026-000123", "phone_last4": "5678"}))
+    messages, events = await run(
+        ActionLookupCaseStatus(),
+        make_tracker("5678", slots={"case_reference": "VA-2026-000123", "phone_last4": "5678"}),
+    )
     custom = payload(messages)
     assert custom["type"] == "status" and custom["state"] == "in_review"
     assert "张" not in messages[0]["text"]
@@ -159,10 +180,12 @@ async def test_lookup_reports_status_and_resets_slots(action_env):
 async def test_lookup_denies_and_then_locks(action_env):
     with session_scope(services.get_sessionmaker()) as session:
         make_case(session, salt=action_env.hash_salt.get_secret_value())
-    tracker = make_tracker("0000", sender_id="web:brute",
-                           slots={"case_reference": "VA-2026-000123", "phone_last4": "0000"})
+    tracker = make_tracker(
+        "0000",
+        sender_id="web:brute",
+        slots={"case_reference": "VA-2026-000123", "phone_last4": "0000"},
+    )
     denied = [payload((await run(ActionLookupCaseStatus(), tracker))[0]) for _ in range(5)]
     assert all(d == {"type": "status_denied"} for d in denied)
     locked = payload((await run(ActionLookupCaseStatus(), tracker))[0])
     assert locked["type"] == "status_denied" and locked["retry_after_s"] > 0
-

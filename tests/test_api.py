@@ -49,12 +49,15 @@ def test_message_is_relayed_with_channel_prefixed_sender(client, rasa):
     assert rasa.received == [{"sender": f"web:{SESSION}", "message": "附加证明书怎么办理？"}]
 
 
-@pytest.mark.parametrize("text, status, code", [
-    ("", 422, "empty"),
-    ("   \n\t ", 422, "empty"),
-    ("\x00\x01\x02", 422, "empty"),
-    ("问" * 2001, 413, "too_long"),
-])
+@pytest.mark.parametrize(
+    "text, status, code",
+    [
+        ("", 422, "empty"),
+        ("   \n\t ", 422, "empty"),
+        ("\x00\x01\x02", 422, "empty"),
+        ("问" * 2001, 413, "too_long"),
+    ],
+)
 def test_bad_text_gets_clear_json_error(client, rasa, text, status, code):
     response = post(client, text)
     assert response.status_code == status
@@ -68,11 +71,14 @@ def test_emoji_and_markup_are_passed_through_as_text(client, rasa):
     assert rasa.received[0]["message"] == "😀 <script>alert(1)</script>"
 
 
-@pytest.mark.parametrize("body, content_type", [
-    (b"{not json", "application/json"),
-    (b"\xff\xfe\x00binary", "application/json"),
-    (b"text=hello", "application/x-www-form-urlencoded"),
-])
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        (b"{not json", "application/json"),
+        (b"\xff\xfe\x00binary", "application/json"),
+        (b"text=hello", "application/x-www-form-urlencoded"),
+    ],
+)
 def test_malformed_body_is_rejected_without_trace(client, body, content_type):
     response = client.post("/api/v1/messages", content=body, headers={"Content-Type": content_type})
     assert response.status_code in (400, 422)
@@ -80,13 +86,16 @@ def test_malformed_body_is_rejected_without_trace(client, body, content_type):
     assert "Traceback" not in response.text
 
 
-@pytest.mark.parametrize("payload", [
-    {"session_id": SESSION},
-    {"session_id": "x", "text": "hi"},
-    {"session_id": SESSION, "text": 42},
-    {"session_id": "../../etc/passwd", "text": "hi"},
-    [],
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"session_id": SESSION},
+        {"session_id": "x", "text": "hi"},
+        {"session_id": SESSION, "text": 42},
+        {"session_id": "../../etc/passwd", "text": "hi"},
+        [],
+    ],
+)
 def test_wrong_shape_names_the_field(client, payload):
     response = client.post("/api/v1/messages", json=payload)
     assert response.status_code == 422
@@ -140,3 +149,21 @@ def test_unknown_route_is_json_404(client):
 def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json()["rasa"] == "ok"
+
+
+def test_rasa_blank_line_splits_are_joined_into_one_turn():
+    from core.rasa_client import pair_messages
+
+    turns = pair_messages(
+        [
+            {"text": "第一段"},
+            {"text": "第二段"},
+            {"custom": {"type": "kb_answer"}},
+            {"text": "问候"},
+            {"custom": {"type": "greeting"}},
+        ]
+    )
+    assert [(t.text, t.custom["type"]) for t in turns] == [
+        ("第一段\n\n第二段", "kb_answer"),
+        ("问候", "greeting"),
+    ]

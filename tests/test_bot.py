@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from sqlalchemy import select
 
 from bot.app import build_bot, build_dispatcher
@@ -49,9 +48,20 @@ async def test_text_round_trip_renders_sources_and_buttons(telegram, running_bot
 
 
 async def test_non_text_updates_get_a_polite_reply(telegram, running_bot):
-    telegram.push(message_update(7, sticker={"file_id": "s", "file_unique_id": "u", "type": "regular",
-                                             "width": 1, "height": 1, "is_animated": False,
-                                             "is_video": False}))
+    telegram.push(
+        message_update(
+            7,
+            sticker={
+                "file_id": "s",
+                "file_unique_id": "u",
+                "type": "regular",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+            },
+        )
+    )
     telegram.push(message_update(7, location={"latitude": 1.0, "longitude": 2.0}))
     sent = await telegram.wait_for("sendMessage", count=2)
     assert all("文字" in s["text"] for s in sent)
@@ -59,12 +69,26 @@ async def test_non_text_updates_get_a_polite_reply(telegram, running_bot):
 
 
 async def test_button_press_asks_the_entry_question(telegram, running_bot, kb):
-    telegram.push({"callback_query": {
-        "id": "cb1", "chat_instance": "x", "data": "kb:notarization_first",
-        "from": {"id": 5, "is_bot": False, "first_name": "T"},
-        "message": {"message_id": 3, "date": 0, "chat": {"id": 5, "type": "private"}, "text": "old"}}})
+    telegram.push(
+        {
+            "callback_query": {
+                "id": "cb1",
+                "chat_instance": "x",
+                "data": "kb:notarization_first",
+                "from": {"id": 5, "is_bot": False, "first_name": "T"},
+                "message": {
+                    "message_id": 3,
+                    "date": 0,
+                    "chat": {"id": 5, "type": "private"},
+                    "text": "old",
+                },
+            }
+        }
+    )
     await telegram.wait_for("sendMessage")
-    assert running_bot.received == [{"sender": "tg:5", "message": kb.get("notarization_first").title}]
+    assert running_bot.received == [
+        {"sender": "tg:5", "message": kb.get("notarization_first").title}
+    ]
     assert telegram.sent("answerCallbackQuery")
 
 

@@ -13,8 +13,12 @@ def test_request_handoff_opens_one_ticket_per_sender(db_session):
     first = request_handoff(db_session, "web:abc12345", "citizen_request")
     again = request_handoff(db_session, "web:abc12345", "citizen_request")
     assert first.ticket == again.ticket
-    assert first.payload() == {"type": "handoff", "ticket": first.ticket, "state": "queued",
-                               "position": 1}
+    assert first.payload() == {
+        "type": "handoff",
+        "ticket": first.ticket,
+        "state": "queued",
+        "position": 1,
+    }
     ticket = db_session.get(HandoffTicket, first.ticket)
     assert ticket.channel == "web" and ticket.state == "queued"
 

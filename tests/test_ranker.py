@@ -37,3 +37,15 @@ def test_bm25_index_finds_entry_by_paraphrase(kb):
     index = BM25Index(kb)
     assert index.search("海牙认证去哪里办理", limit=3)[0].kb_id == "apostille_how_to_apply"
     assert index.search("   ", limit=3) == []
+
+
+def test_listed_question_answers_exactly_whatever_the_scores():
+    assert rank([("b", 0.9)], [Hit("b", 0.9)], exact="a").kb_ids == ["a"]
+
+
+def test_exact_match_ignores_script_width_and_punctuation(kb):
+    index = BM25Index(kb)
+    assert index.exact("華僑是指什麼人") == "huaqiao_definition"
+    assert index.exact("华侨是指什么人？？") == "huaqiao_definition"
+    assert index.exact("华侨是指什么人以及其他") is None
+    assert index.exact("？！") is None

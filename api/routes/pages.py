@@ -22,8 +22,11 @@ async def index() -> FileResponse:
 @router.get("/widget.js", include_in_schema=False)
 async def widget_js() -> FileResponse:
     """The embeddable widget."""
-    return FileResponse(STATIC / "widget.js", media_type="application/javascript; charset=utf-8",
-                        headers={"Cache-Control": "no-cache"})
+    return FileResponse(
+        STATIC / "widget.js",
+        media_type="application/javascript; charset=utf-8",
+        headers={"Cache-Control": "no-cache"},
+    )
 
 
 @router.get("/healthz", tags=["health"])

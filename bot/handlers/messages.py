@@ -64,7 +64,7 @@ async def on_other(message: Message) -> None:
 
 async def on_kb_button(query: CallbackQuery, relay: Relay, kb: KnowledgeBase) -> None:
     """A follow-up or did-you-mean button: ask the entry's question on the citizen's behalf."""
-    kb_id = (query.data or "")[len(CALLBACK_PREFIX):]
+    kb_id = (query.data or "")[len(CALLBACK_PREFIX) :]
     entry = kb.get(kb_id)
     await query.answer()
     if entry is None or query.message is None or not isinstance(query.message, Message):

@@ -9,11 +9,9 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-
     MetaData,
     String,
     Text,
-
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 

@@ -13,7 +13,21 @@ from core.kb.schema import PENDING_PHRASE, Entry, OfficeSettings
 
 PLACEHOLDER_RE = re.compile(r"\{office\.([a-z_]+)\}")
 # Verified, nationwide numbers (brief §7.1). Any other phone-like digit run is refused.
-ALLOWED_NUMBERS = frozenset({"12308", "861012308", "861065612308", "12348", "12345", "12367", "96110", "110", "119", "120", "122"})
+ALLOWED_NUMBERS = frozenset(
+    {
+        "12308",
+        "861012308",
+        "861065612308",
+        "12348",
+        "12345",
+        "12367",
+        "96110",
+        "110",
+        "119",
+        "120",
+        "122",
+    }
+)
 _PHONE_RE = re.compile(r"(?<![\d.-])(\+?\d[\d -]{3,}\d)(?![\d年月日.-])")
 # Amounts, fees, scores and durations must never be stated as facts (brief §0.3 rule 1).
 _AMOUNT_RE = re.compile(

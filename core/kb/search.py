@@ -17,7 +17,43 @@ from core.kb.loader import KnowledgeBase
 from core.text import normalize
 
 _WORD_RE = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]+")
-_STOP = frozenset("的 了 吗 呢 吧 啊 么 是 我 你 要 在 有 和 怎么 什么 如何 请问 一下 可以 能 the a an to of is do i my for how what".split())
+_STOP = frozenset(
+    [
+        "的",
+        "了",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "么",
+        "是",
+        "我",
+        "你",
+        "要",
+        "在",
+        "有",
+        "和",
+        "怎么",
+        "什么",
+        "如何",
+        "请问",
+        "一下",
+        "可以",
+        "能",
+        "the",
+        "a",
+        "an",
+        "to",
+        "of",
+        "is",
+        "do",
+        "i",
+        "my",
+        "for",
+        "how",
+        "what",
+    ]
+)
 
 
 @lru_cache(maxsize=1)
@@ -47,14 +83,25 @@ class Hit:
     score: float  # BM25 score divided by the query's self-score proxy: roughly 0..1
 
 
+_PUNCT_RE = re.compile(r"[^\w]+")
+
+
+def question_key(text: str) -> str:
+    """A question reduced for exact matching: normalised, lower-case, no punctuation/spaces."""
+    return _PUNCT_RE.sub("", normalize(text).lower())
+
+
 class BM25Index:
-    """Okapi BM25 over one document per KB entry."""
+    """Okapi BM25 over one document per KB entry, plus exact matching of listed questions."""
 
     def __init__(self, kb: KnowledgeBase, k1: float = 1.5, b: float = 0.75):
         self.ids: list[str] = []
         self.docs: list[Counter[str]] = []
+        self.questions: dict[str, str] = {}
         for kb_id in sorted(kb.entries):
             entry = kb.entries[kb_id]
+            for question in [entry.title, *entry.questions]:
+                self.questions.setdefault(question_key(question), kb_id)
             text = " ".join([entry.title, *entry.questions, entry.answer, entry.title_en or ""])
             self.ids.append(kb_id)
             self.docs.append(Counter(tokens(text)))
@@ -76,12 +123,19 @@ class BM25Index:
                 score += self.idf[term] * tf * (self.k1 + 1) / norm
         return score
 
+    def exact(self, text: str) -> str | None:
+        """The entry listing exactly this question (ignoring script, width and punctuation)."""
+        key = question_key(text)
+        return self.questions.get(key) if key else None
+
     def search(self, text: str, limit: int = 3) -> list[Hit]:
         """Best entries for the text, scores scaled to roughly 0..1."""
         query = tokens(text)
         if not query:
             return []
         ceiling = sum(self.idf.get(t, 0.0) for t in query) * (self.k1 + 1) or 1.0
-        scored = [(self._score(query, doc), kb_id) for kb_id, doc in zip(self.ids, self.docs)]
+        scored = [
+            (self._score(query, doc), kb_id) for kb_id, doc in zip(self.ids, self.docs, strict=True)
+        ]
         scored.sort(key=lambda pair: (-pair[0], pair[1]))
         return [Hit(kb_id, round(s / ceiling, 4)) for s, kb_id in scored[:limit] if s > 0]

@@ -31,13 +31,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
     with session_scope(session_factory(build_engine(url))) as session:
         seed_demo_cases(session, DEV_SALT, dt.datetime.now(dt.UTC))
-    endpoints = write_endpoints(work / "endpoints.yml", action_port=ACTION_PORT,
-                                tracker_db=work / "tracker.db")
-    running = build_stack(model=model, database_url=url, rasa_port=RASA_PORT,
-                          action_port=ACTION_PORT, api_port=API_PORT,
-                          rasa_token=secrets.token_urlsafe(16), endpoints=endpoints,
-                          log_dir=work / "log", extra_env={"HASH_SALT": DEV_SALT,
-                                                           "LOG_SALT": DEV_SALT})
+    endpoints = write_endpoints(
+        work / "endpoints.yml", action_port=ACTION_PORT, tracker_db=work / "tracker.db"
+    )
+    running = build_stack(
+        model=model,
+        database_url=url,
+        rasa_port=RASA_PORT,
+        action_port=ACTION_PORT,
+        api_port=API_PORT,
+        rasa_token=secrets.token_urlsafe(16),
+        endpoints=endpoints,
+        log_dir=work / "log",
+        extra_env={"HASH_SALT": DEV_SALT, "LOG_SALT": DEV_SALT},
+    )
     try:
         running.up(timeout_s=400)
         yield running
@@ -57,8 +64,11 @@ class Conversation:
         self.base, self.sender = base, sender
 
     def say(self, text: str) -> list[dict]:
-        response = httpx.post(f"{self.base}/webhooks/rest/webhook",
-                              json={"sender": self.sender, "message": text}, timeout=60)
+        response = httpx.post(
+            f"{self.base}/webhooks/rest/webhook",
+            json={"sender": self.sender, "message": text},
+            timeout=60,
+        )
         response.raise_for_status()
         return response.json()
 
@@ -74,6 +84,10 @@ def convo(stack: Stack) -> Conversation:
 @pytest.fixture
 def log_text(stack: Stack) -> callable:
     def read() -> str:
-        return "\n".join(s.log_path.read_text(errors="replace") for s in stack.services
-                         if s.log_path and Path(s.log_path).exists())
+        return "\n".join(
+            s.log_path.read_text(errors="replace")
+            for s in stack.services
+            if s.log_path and Path(s.log_path).exists()
+        )
+
     return read

@@ -22,11 +22,24 @@ def find_open_ticket(session: Session, sender_id: str) -> HandoffTicket | None:
     )
 
 
-def open_ticket(session: Session, sender_id: str, channel: str, reason: str, *,
-                priority: str = "normal", topic: str | None = None) -> HandoffTicket:
+def open_ticket(
+    session: Session,
+    sender_id: str,
+    channel: str,
+    reason: str,
+    *,
+    priority: str = "normal",
+    topic: str | None = None,
+) -> HandoffTicket:
     """Create a queued ticket."""
-    ticket = HandoffTicket(sender_id=sender_id, channel=channel, reason=reason,
-                           priority=priority, topic=topic, state="queued")
+    ticket = HandoffTicket(
+        sender_id=sender_id,
+        channel=channel,
+        reason=reason,
+        priority=priority,
+        topic=topic,
+        state="queued",
+    )
     session.add(ticket)
     session.flush()
     return ticket
