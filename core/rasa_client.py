@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -93,6 +94,23 @@ class RasaClient:
         except httpx.HTTPError:
             return False
         return response.status_code == 200 and bool(response.json().get("model_file"))
+
+    async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
+        """Append events to a conversation (e.g. `{"event": "resume"}` when staff close a ticket)."""
+        params = {"token": self.token} if self.token else None
+        try:
+            response = await self._client.post(
+                f"{self.base_url}/conversations/{quote(sender_id, safe='')}/tracker/events",
+                params=params, json=events,
+            )
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(exc.__class__.__name__) from exc
+        if response.status_code != 200:
+            raise RasaUnavailable(f"status {response.status_code}")
+
+    async def resume(self, sender_id: str) -> None:
+        """Let the bot answer this conversation again after a handoff."""
+        await self.append_events(sender_id, [{"event": "resume"}])
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -115,8 +118,9 @@ class HandoffMessage(Base):
     ticket_id: Mapped[int] = mapped_column(
         ForeignKey("handoff_tickets.id", ondelete="CASCADE"), index=True
     )
-    author: Mapped[str] = mapped_column(String(16))
+    author: Mapped[str] = mapped_column(String(16))  # citizen | staff | note | bot
     text: Mapped[str] = mapped_column(Text)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
     ticket: Mapped[HandoffTicket] = relationship(back_populates="messages")
 
@@ -143,13 +147,138 @@ class Feedback(Base):
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
 
 
+class Outbox(Base):
+    """A message to deliver to a citizen on their channel (staff reply, notification, tip).
+
+    Each channel delivers its own pending rows and marks them sent, so nothing is lost when a
+    process restarts; `dedupe_key` makes enqueueing idempotent.
+    """
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), index=True)  # tg | web | rest
+    sender_id: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # staff_reply | notification | tip | system
+    text: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict | None] = mapped_column(JSON)
+    dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("handoff_tickets.id", ondelete="SET NULL")
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    __table_args__ = (Index("ix_outbox_pending", "channel", "sent_at"),)
+
+
+class Subscription(Base):
+    """A sender's subscription: to a case's state changes, or to the daily tip."""
+
+    __tablename__ = "subscriptions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_id: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # case | daily_tip
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    __table_args__ = (UniqueConstraint("sender_id", "kind", "case_id"),)
+
+
+class ChannelPreference(Base):
+    """Per-sender preferences (answer language)."""
+
+    __tablename__ = "channel_preferences"
+    sender_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(8), default="zh")
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token for the integration API, stored only as a hash."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # integration | staff
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+
+class IdempotencyRecord(Base):
+    """The stored response of an idempotent API request (Idempotency-Key)."""
+
+    __tablename__ = "idempotency_records"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class StaffUser(Base):
+    """A console user: agent, editor or admin; password hashed (argon2)."""
+
+    __tablename__ = "staff_users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # agent | editor | admin
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class AuditLog(Base):
+    """Every staff action (who, what, on which object)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+
+
+class KbDraft(Base):
+    """A KB entry drafted by an editor from a resolved ticket, awaiting approval."""
+
+    __tablename__ = "kb_drafts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("handoff_tickets.id", ondelete="SET NULL")
+    )
+    kb_id: Mapped[str] = mapped_column(String(64))
+    topic: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(Text)
+    questions: Mapped[list] = mapped_column(JSON)
+    answer: Mapped[str] = mapped_column(Text)
+    sources: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft|approved|rejected
+    created_by: Mapped[str] = mapped_column(String(64))
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+
 __all__ = [
+    "ApiToken",
+    "AuditLog",
     "Base",
     "Case",
     "CaseEvent",
     "Feedback",
     "HandoffMessage",
+    "ChannelPreference",
     "HandoffTicket",
+    "IdempotencyRecord",
+    "KbDraft",
+    "Outbox",
+    "StaffUser",
+    "Subscription",
     "UnansweredQuestion",
     "VerificationAttempt",
 ]

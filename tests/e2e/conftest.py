@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,14 @@ from core.seed import seed_demo_cases
 from core.settings import DEV_SALT
 from scripts.stack import Stack, build_stack, current_model, write_endpoints
 
-RASA_PORT, ACTION_PORT, API_PORT = 5105, 5155, 8105
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# Free ports chosen per run, so parallel runs (and `make run`) never collide.
+RASA_PORT, ACTION_PORT, API_PORT = _free_port(), _free_port(), _free_port()
 
 
 @pytest.fixture(scope="session")
