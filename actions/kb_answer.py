@@ -35,7 +35,8 @@ def answer_or_suggest(
     settings = get_settings()
     kb = get_kb()
     text = message_text(tracker)
-    lang = "en" if replies.looks_english(text) else "zh"
+    metadata = tracker.latest_message.get("metadata") or {}
+    lang = "en" if metadata.get("lang") == "en" or replies.looks_english(text) else "zh"
     selector = [(k, c) for k, c in selector if k in kb.entries]
     thresholds = Thresholds(
         selector_answer=settings.kb_answer_threshold, suggest=settings.kb_suggest_threshold

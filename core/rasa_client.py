@@ -67,12 +67,18 @@ class RasaClient:
         self.token = token
         self._client = client or httpx.AsyncClient(timeout=timeout_s)
 
-    async def send(self, sender_id: str, text: str) -> list[BotMessage]:
+    async def send(
+        self, sender_id: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[BotMessage]:
         """Deliver one message; the bot's replies, paired."""
         try:
             response = await self._client.post(
                 f"{self.base_url}/webhooks/rest/webhook",
-                json={"sender": sender_id, "message": text},
+                json={
+                    "sender": sender_id,
+                    "message": text,
+                    **({"metadata": metadata} if metadata else {}),
+                },
             )
         except httpx.HTTPError as exc:
             raise RasaUnavailable(exc.__class__.__name__) from exc
@@ -101,7 +107,8 @@ class RasaClient:
         try:
             response = await self._client.post(
                 f"{self.base_url}/conversations/{quote(sender_id, safe='')}/tracker/events",
-                params=params, json=events,
+                params=params,
+                json=events,
             )
         except httpx.HTTPError as exc:
             raise RasaUnavailable(exc.__class__.__name__) from exc

@@ -11,23 +11,39 @@ from sqlalchemy.orm import Session
 from core.db.models import Outbox
 
 
-def enqueue(session: Session, *, channel: str, sender_id: str, kind: str, text: str,
-            payload: dict[str, Any] | None = None, dedupe_key: str | None = None,
-            ticket_id: int | None = None) -> Outbox:
+def enqueue(
+    session: Session,
+    *,
+    channel: str,
+    sender_id: str,
+    kind: str,
+    text: str,
+    payload: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+    ticket_id: int | None = None,
+) -> Outbox:
     """Add a message to deliver; with a dedupe_key, enqueueing twice returns the first row."""
     if dedupe_key is not None:
         existing = session.scalar(select(Outbox).where(Outbox.dedupe_key == dedupe_key))
         if existing is not None:
             return existing
-    row = Outbox(channel=channel, sender_id=sender_id, kind=kind, text=text, payload=payload,
-                 dedupe_key=dedupe_key, ticket_id=ticket_id)
+    row = Outbox(
+        channel=channel,
+        sender_id=sender_id,
+        kind=kind,
+        text=text,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        ticket_id=ticket_id,
+    )
     session.add(row)
     session.flush()
     return row
 
 
-def pending(session: Session, channel: str, *, sender_id: str | None = None,
-            limit: int = 100) -> list[Outbox]:
+def pending(
+    session: Session, channel: str, *, sender_id: str | None = None, limit: int = 100
+) -> list[Outbox]:
     """Undelivered rows of a channel (optionally of one sender), oldest first."""
     query = select(Outbox).where(Outbox.channel == channel, Outbox.sent_at.is_(None))
     if sender_id is not None:
