@@ -12,7 +12,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import log_event
-from core.cases import LookupDenied, LookupLocked, find_last4, find_reference, lookup_status
+from core.case_admin import subscribe, unsubscribe_all
+from core.cases import (
+    LookupDenied,
+    LookupLocked,
+    find_last4,
+    find_query_code,
+    find_reference,
+    lookup_status,
+)
 from core.db.engine import session_scope
 from core.hashing import salted_hash
 from core.services import get_kb, get_sessionmaker
@@ -45,14 +53,15 @@ class ValidateCaseStatusForm(FormValidationAction):
     def validate_phone_last4(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        digits = find_last4(str(value or ""))
-        if digits is None or len(str(value).strip()) > 20:
+        text = str(value or "")
+        secret = find_last4(text) or find_query_code(text)
+        if secret is None or len(text.strip()) > 40:
             dispatcher.utter_message(
-                text="请只输入手机号码的后4位数字，例如 5678。",
+                text="请输入手机号码的后4位数字（例如 5678），或受理回执上的查询码。",
                 json_message={"type": "status_prompt", "need": "verification", "error": "format"},
             )
             return {"phone_last4": None}
-        return {"phone_last4": digits}
+        return {"phone_last4": secret}
 
 
 class ActionLookupCaseStatus(Action):
@@ -75,7 +84,7 @@ class ActionLookupCaseStatus(Action):
                     status = lookup_status(
                         session,
                         reference=reference,
-                        last4=last4,
+                        secret=last4,
                         sender_hash=salted_hash(salt, "sender", tracker.sender_id),
                         salt=salt,
                         now=dt.datetime.now(dt.UTC),
@@ -104,7 +113,68 @@ class ActionLookupCaseStatus(Action):
             log_event("status_denied", tracker)
             return reset
         dispatcher.utter_message(
-            text=status.text(), json_message={"type": "status", **status.payload()}
+            text=status.text() + "\n\n如需在进度变化时收到通知，请发送“有进展通知我”。",
+            json_message={"type": "status", **status.payload()},
         )
         log_event("status", tracker, kind=status.kind, state=status.state)
-        return reset
+        return [*reset, SlotSet("verified_case", status.reference)]
+
+
+class ActionSubscribeCase(Action):
+    """Subscribe the sender to changes of the case they verified in this conversation."""
+
+    def name(self) -> str:
+        return "action_subscribe_case"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        reference = tracker.get_slot("verified_case")
+        if not reference:
+            dispatcher.utter_message(
+                text="请先发送“查询进度”并完成核实，之后再发送“有进展通知我”。",
+                json_message={"type": "status_prompt", "need": "reference"},
+            )
+            return []
+        try:
+            with session_scope(get_sessionmaker()) as session:
+                subscribe(session, tracker.sender_id, reference)
+        except Exception:
+            logger.exception("subscribe_failed", extra={"event": "subscribe_failed"})
+            dispatcher.utter_message(
+                text="暂时无法设置通知，请稍后再试。", json_message={"type": "status_unavailable"}
+            )
+            return []
+        dispatcher.utter_message(
+            text=f"好的，{reference} 的办理进度有变化时会通知您。发送“取消通知”即可退订。",
+            json_message={"type": "subscription", "state": "subscribed", "reference": reference},
+        )
+        log_event("subscribed", tracker)
+        return []
+
+
+class ActionUnsubscribeCase(Action):
+    """Remove all of the sender's case notifications in one message."""
+
+    def name(self) -> str:
+        return "action_unsubscribe_case"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        try:
+            with session_scope(get_sessionmaker()) as session:
+                removed = unsubscribe_all(session, tracker.sender_id)
+        except Exception:
+            logger.exception("unsubscribe_failed", extra={"event": "unsubscribe_failed"})
+            dispatcher.utter_message(
+                text="暂时无法取消通知，请稍后再试。", json_message={"type": "status_unavailable"}
+            )
+            return []
+        text = "已取消办理进度通知。" if removed else "您目前没有订阅任何办理进度通知。"
+        dispatcher.utter_message(
+            text=text,
+            json_message={"type": "subscription", "state": "unsubscribed", "count": removed},
+        )
+        log_event("unsubscribed", tracker, count=removed)
+        return []

@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.relay import MessageRejected, ServiceUnavailable
@@ -57,6 +58,12 @@ def install(app: FastAPI) -> None:
             f"http_{exc.status_code}",
             messages.get(exc.status_code, str(exc.detail)),
         )
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, _: OperationalError) -> JSONResponse:
+        logger.error("database_unavailable", extra={"event": "database_unavailable",
+                                                    "path": request.url.path})
+        return error(503, "database_unavailable", "数据库暂时不可用，请稍后重试；本次请求未被处理。")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -39,22 +40,81 @@ KINDS = {
 }
 KIND_BY_PREFIX = {k.prefix: k for k in KINDS.values()}
 
-# state → (plain Chinese, next step for the citizen)
-STATES: dict[str, tuple[str, str]] = {
-    "received": ("已受理", "材料已收到，请耐心等待审核，无需重复提交。"),
-    "in_review": ("审核中", "正在审核，如需补充材料工作人员会与您联系。"),
-    "need_more": (
-        "材料需补正",
-        "请按补正通知补齐材料后交回窗口；如未收到通知，请在工作时间联系办公室。",
+
+@dataclass(frozen=True)
+class StateInfo:
+    label: str
+    label_en: str
+    next_step: str
+    next_step_en: str
+    closes: bool = False  # the case is finished in this state (retention counts from here)
+
+
+STATES: dict[str, StateInfo] = {
+    "received": StateInfo(
+        "已受理",
+        "Received",
+        "材料已收到，请耐心等待审核，无需重复提交。",
+        "Your documents were received; please wait for the review.",
     ),
-    "submitted": ("已送交办理机关", "已送交有关机关办理，结果以办理机关决定为准，请耐心等待。"),
-    "completed": ("已办结，待领取", "已办结，请凭受理回执在工作时间到窗口领取。"),
-    "closed": ("已结案", "本件已办结并领取，无需再办理。"),
-    "rejected": ("不予办理", "详细原因请凭受理回执在工作时间咨询窗口。"),
+    "in_review": StateInfo(
+        "审核中",
+        "Under review",
+        "正在审核，如需补充材料工作人员会与您联系。",
+        "Under review; staff will contact you if anything is missing.",
+    ),
+    "need_more": StateInfo(
+        "材料需补正",
+        "More documents needed",
+        "请按补正通知补齐材料后交回窗口；如未收到通知，请在工作时间联系办公室。",
+        "Please bring the missing documents listed in the notice to the counter.",
+    ),
+    "submitted": StateInfo(
+        "已送交办理机关",
+        "Submitted to the issuing authority",
+        "已送交有关机关办理，结果以办理机关决定为准，请耐心等待。",
+        "Submitted to the competent authority, whose decision is final.",
+    ),
+    "completed": StateInfo(
+        "已办结，待领取",
+        "Ready for collection",
+        "已办结，请凭受理回执在工作时间到窗口领取。",
+        "Done: please collect it at the counter with your receipt.",
+    ),
+    "closed": StateInfo(
+        "已结案",
+        "Closed",
+        "本件已办结并领取，无需再办理。",
+        "Finished and collected; nothing more to do.",
+        closes=True,
+    ),
+    "rejected": StateInfo(
+        "不予办理",
+        "Not accepted",
+        "详细原因请凭受理回执在工作时间咨询窗口。",
+        "Please ask at the counter with your receipt for the reasons.",
+        closes=True,
+    ),
+}
+
+# Kind-specific next steps where the generic one would mislead.
+KIND_NEXT_STEPS: dict[tuple[str, str], str] = {
+    (
+        "visa_agency",
+        "submitted",
+    ): "已送交目的国驻华使领馆或签证中心，是否签发及何时签发由目的国决定，请耐心等待。",
+    ("legalization", "submitted"): "已送交外交部或有关国家驻华使领馆办理认证，请耐心等待。",
+    ("apec_card", "submitted"): "已报送审批，结果以有关部门和经济体的审批为准，请耐心等待。",
+    (
+        "invitation",
+        "completed",
+    ): "邀请函已出具，请凭回执领取，并由被邀请人持邀请函向中国驻外使领馆申请签证。",
+    ("status_confirmation", "completed"): "证明已出具，请凭受理回执在工作时间到窗口领取。",
 }
 
 REFERENCE_RE = re.compile(r"(?<![A-Z0-9])([A-Z]{2})[-_ ]?(\d{4})[-_ ]?(\d{6})(?![0-9])")
 LAST4_RE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+QUERY_CODE_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z0-9]{6,10})(?![A-Za-z0-9])")
 
 
 class LookupDenied(Exception):
@@ -115,9 +175,24 @@ def find_last4(text: str) -> str | None:
     return match.group(1) if match else None
 
 
+def find_query_code(text: str) -> str | None:
+    """A receipt query code (6–10 letters/digits, at least one digit), upper-cased."""
+    plain = unicodedata.normalize("NFKC", text).strip()
+    match = QUERY_CODE_RE.search(plain)
+    code = match.group(1).upper() if match else None
+    return (
+        code if code and any(c.isdigit() for c in code) and find_reference(code) is None else None
+    )
+
+
 def phone_hash(salt: str, reference: str, last4: str) -> str:
     """Stored verifier: reference + last 4 phone digits, salted."""
     return salted_hash(salt, "phone", reference, last4)
+
+
+def query_code_hash(salt: str, reference: str, code: str) -> str:
+    """Stored verifier: reference + the receipt's query code, salted."""
+    return salted_hash(salt, "code", reference, code.upper())
 
 
 def mask_name(name: str) -> str:
@@ -131,24 +206,37 @@ def mask_name(name: str) -> str:
 def status_of(case: Case) -> CaseStatus:
     """The citizen-visible view of a case."""
     kind = KINDS[case.kind]
-    label, next_step = STATES.get(case.state, (case.state, "请在工作时间联系办公室了解详情。"))
+    info = STATES.get(case.state)
+    label = info.label if info else case.state
+    next_step = KIND_NEXT_STEPS.get((case.kind, case.state)) or (
+        info.next_step if info else "请在工作时间联系办公室了解详情。"
+    )
     return CaseStatus(
         case.reference, case.kind, kind.label, case.state, label, case.updated_at.date(), next_step
     )
+
+
+def verifies(case: Case, salt: str, secret: str) -> bool:
+    """True when `secret` is the case's last 4 phone digits or its query code."""
+    if LAST4_RE.fullmatch(secret):
+        return hmac.compare_digest(case.phone_hash, phone_hash(salt, case.reference, secret))
+    if case.query_code_hash is None:
+        return False
+    return hmac.compare_digest(case.query_code_hash, query_code_hash(salt, case.reference, secret))
 
 
 def lookup_status(
     session: Session,
     *,
     reference: str,
-    last4: str,
+    secret: str,
     sender_hash: str,
     salt: str,
     now: dt.datetime,
     max_failures: int = 5,
     window_s: int = 900,
 ) -> CaseStatus:
-    """Verify reference + last 4 digits and return the status; record the attempt.
+    """Verify reference + last 4 phone digits (or query code); return the status; record it.
 
     Raises LookupLocked after `max_failures` failures per reference or per sender within the
     window, and LookupDenied for an unknown reference or wrong digits alike.
@@ -163,8 +251,16 @@ def lookup_status(
             max(1, int((oldest + dt.timedelta(seconds=window_s) - now).total_seconds()))
         )
     case = repo.find_case(session, reference)
-    ok = case is not None and case.phone_hash == phone_hash(salt, reference, last4)
+    ok = case is not None and verifies(case, salt, secret)
     repo.record_attempt(session, reference, sender_hash, ok, now)
     if not ok or case is None:
         raise LookupDenied(reference)
     return status_of(case)
+
+
+if __name__ == "__main__":
+    import sys
+
+    from core.cases_cli import main
+
+    sys.exit(main(sys.argv[1:]))

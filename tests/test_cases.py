@@ -48,7 +48,7 @@ def test_mask_name_keeps_only_first_character():
 
 def _lookup(session, reference="VA-2026-000123", last4="5678", sender="s1", now=NOW):
     return lookup_status(
-        session, reference=reference, last4=last4, sender_hash=sender, salt=SALT, now=now
+        session, reference=reference, secret=last4, sender_hash=sender, salt=SALT, now=now
     )
 
 
