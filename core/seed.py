@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 
-from core.cases import mask_name, phone_hash
+from core.cases import mask_name, phone_hash, query_code_hash
 from core.db.engine import session_scope
 from core.db.models import Case
 from core.db.repos import cases as repo
@@ -16,6 +16,7 @@ from core.services import get_sessionmaker
 from core.settings import get_settings
 
 # reference, kind, state, applicant (stored masked only), phone last 4 digits
+DEMO_QUERY_CODES = {"VA-2026-000123": "QW123456"}  # receipt query code, stored hashed
 DEMO_CASES = [
     ("VA-2026-000123", "visa_agency", "in_review", "张伟", "5678"),
     ("LA-2026-000456", "legalization", "completed", "李娜", "4321"),
@@ -39,6 +40,9 @@ def seed_demo_cases(session, salt: str, now: dt.datetime) -> int:  # type: ignor
                 state="received",
                 applicant_masked=mask_name(name),
                 phone_hash=phone_hash(salt, reference, last4),
+            query_code_hash=query_code_hash(salt, reference, DEMO_QUERY_CODES[reference])
+            if reference in DEMO_QUERY_CODES
+            else None,
                 created_at=now,
                 updated_at=now,
             ),
