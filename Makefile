@@ -10,7 +10,7 @@ PYTHON311 ?= $(call find_python,3.11)
 RASA_VENV := .venv-rasa
 APP_VENV := .venv
 PY := $(APP_VENV)/bin/python
-RASA := $(RASA_VENV)/bin/rasa
+RASA := PYTHONWARNINGS=ignore $(RASA_VENV)/bin/rasa
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
