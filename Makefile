@@ -52,7 +52,7 @@ run: install kb train ## Migrate, seed demo cases, start Rasa, actions, api (and
 browser-deps: ## Install Debian's chromium for browser tests (needs root)
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }
 
-test: install train ## Everything: KB checks, rasa data validate, rasa test, pytest (unit, integration, e2e)
+test: install train browser-deps ## Everything: KB checks, rasa data validate, rasa test, pytest (unit, integration, e2e)
 	$(PY) -m core.kb validate kb
 	$(RASA) data validate --data data --quiet
 	$(MAKE) test-rasa
@@ -71,5 +71,5 @@ fmt: $(APP_VENV)/.installed ## ruff format + autofix
 	$(APP_VENV)/bin/ruff format core actions api bot scripts tests rasa_addons
 	$(APP_VENV)/bin/ruff check --fix core actions api bot scripts tests rasa_addons
 
-bench: ## Benchmarks (not built yet: issue "Production mode, performance and reliability")
-	@echo "make bench is not implemented yet; see the open issue on performance." && exit 1
+bench: install train ## Benchmarks: latency under load, start-up, memory (writes docs/benchmarks.md)
+	$(PY) -m scripts.bench $(BENCH_ARGS)
