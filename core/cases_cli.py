@@ -22,11 +22,11 @@ def _import(path: Path) -> int:
         rows = parse_csv(read_csv(path))
     except ImportRejected as rejected:
         for error in rejected.errors:
-            print(error, file=sys.stderr)  # noqa: T201
-        print(f"{len(rejected.errors)} error(s); nothing imported", file=sys.stderr)  # noqa: T201
+            print(error, file=sys.stderr)
+        print(f"{len(rejected.errors)} error(s); nothing imported", file=sys.stderr)
         return 1
     except (OSError, UnicodeDecodeError) as exc:
-        print(f"cannot read {path}: {exc.__class__.__name__}", file=sys.stderr)  # noqa: T201
+        print(f"cannot read {path}: {exc.__class__.__name__}", file=sys.stderr)
         return 1
     settings = get_settings()
     with session_scope(get_sessionmaker()) as session:

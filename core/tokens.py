@@ -56,7 +56,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     with session_scope(get_sessionmaker()) as session:
         token = create_token(session, args.name, args.role)
-    print(token)  # noqa: T201
+    print(token)
     print(
         f"token for {args.name!r} ({args.role}); store it now, it is not shown again",
         file=sys.stderr,
