@@ -16,7 +16,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install kb train run test test-unit test-rasa lint fmt bench browser-deps
+.PHONY: help install kb train run test test-unit test-rasa lint fmt bench browser-deps eval report
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,8 +49,9 @@ train: install ## Train the model unless one exists for the current data/kb/conf
 run: install kb train ## Migrate, seed demo cases, start Rasa, actions, api (and bot), print URLs
 	$(PY) -m scripts.run
 
-browser-deps: ## Install Debian's chromium for browser tests (needs root)
-	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }
+browser-deps: ## Install Debian's chromium (and CJK fonts for screenshots) for browser tests (needs root)
+	@{ command -v chromium && dpkg -s fonts-noto-cjk; } >/dev/null 2>&1 || { apt-get update -qq && \
+	  apt-get install -y -qq chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji; }
 
 test: install train browser-deps ## Everything: KB checks, rasa data validate, rasa test, pytest (unit, integration, e2e)
 	$(PY) -m core.kb validate kb
@@ -63,6 +64,12 @@ test-rasa: ## Conversation tests (rasa test) on the current model
 	@model=models/qiaowu-$$(python3 scripts/model_hash.py).tar.gz; \
 	$(RASA) test core --stories tests/conversations --model "$$model" \
 	  --fail-on-prediction-errors --out var/rasa-results --quiet
+
+eval: install train ## Answer quality on tests/eval/dev_set.yml vs baselines (writes docs/eval.md)
+	$(PY) scripts/eval.py
+
+report: $(APP_VENV)/.installed ## Top unanswered questions and most 👎 answers from the app database
+	$(PY) scripts/report.py
 
 lint: $(APP_VENV)/.installed ## ruff check
 	$(APP_VENV)/bin/ruff check core actions api bot scripts tests rasa_addons

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import log_event, message_text, record_unanswered
 from actions.emergency import respond_emergency
 from core import replies
 from core.emergency import detect
-from core.kb.ranker import Thresholds, rank
+from core.kb import countries
+from core.kb.countries import Mention, get_matcher
+from core.kb.dense import get_dense
+from core.kb.ranker import Ranking, Thresholds, fused_scores, rank
 from core.services import get_index, get_kb
 from core.settings import get_settings
+from core.text import normalize
 
 
-def selector_ranking(tracker: Tracker) -> list[tuple[str, float]]:
-    """(kb_id, confidence) pairs ranked by the ResponseSelector for the `faq` intent."""
-    selector = (tracker.latest_message.get("response_selector") or {}).get("faq") or {}
+def selector_ranking(parse: dict[str, Any]) -> list[tuple[str, float]]:
+    """(kb_id, confidence) pairs ranked by the ResponseSelector for the `faq` intent.
+
+    `parse` is Rasa's NLU result (`tracker.latest_message` or `/model/parse`).
+    """
+    selector = (parse.get("response_selector") or {}).get("faq") or {}
     ranking = selector.get("ranking") or [selector.get("response") or {}]
     out = []
     for item in ranking:
@@ -28,27 +37,106 @@ def selector_ranking(tracker: Tracker) -> list[tuple[str, float]]:
     return out
 
 
+def dense_scores(text: str) -> dict[str, float] | None:
+    """Cosine similarity of the text to each entry's questions; None when disabled/unavailable."""
+    settings = get_settings()
+    if not settings.kb_dense:
+        return None
+    index = get_dense(get_kb(), settings.kb_cache_dir)
+    return index.scores(text) if index is not None else None
+
+
+def thresholds() -> Thresholds:
+    settings = get_settings()
+    return Thresholds(answer=settings.kb_answer_threshold, suggest=settings.kb_suggest_threshold)
+
+
+def decide_kb(text: str, parse: dict[str, Any], last_kb_id: str | None = None) -> Ranking:
+    """The answer / suggestions / fallback decision for a message and its NLU parse.
+
+    `last_kb_id` is the entry answered just before: a vague follow-up ("那需要什么材料？")
+    resolves among that entry's topic and follow-ups. Pure apart from the cached KB and
+    indexes, so `make eval` replays it on cached parses.
+    """
+    kb = get_kb()
+    selector = [(k, c) for k, c in selector_ranking(parse) if k in kb.entries]
+    index = get_index()
+    bm25 = index.search(text, limit=10)
+    dense = dense_scores(text)
+    t = thresholds()
+    exact = index.exact(text)
+    ranking = rank(selector, bm25, t, exact=exact, dense=dense)
+    if exact is None and last_kb_id in kb.entries and is_follow_up(text):
+        last = kb.entries[last_kb_id]
+        allowed = {k for k, e in kb.entries.items() if e.topic == last.topic} | set(last.follow_up)
+        allowed.discard(last_kb_id)
+        fused = fused_scores(
+            {k: c for k, c in selector if k in allowed},
+            {h.kb_id: h.score for h in bm25 if h.kb_id in allowed},
+            {k: v for k, v in (dense or {}).items() if k in allowed},
+            t,
+        )
+        if fused:
+            best = max(fused, key=lambda k: (fused[k], k))
+            # Within one topic a weaker signal is enough (the context narrowed the choice),
+            # unless the message clearly points elsewhere ("那外办能代办签证吗").
+            if fused[best] >= t.suggest / 2 and fused[best] >= ranking.score / 2:
+                return Ranking("answer", [best], round(fused[best], 4))
+    return ranking
+
+
+_FOLLOW_UP_RE = re.compile(
+    r"^(那|那么|那请问|请问那|这个|那个|这样|它|还|还要|还需要|另外|然后|那我|and\b|what about|then\b|so\b|"
+    r"how about|what if)"
+)
+
+
+def is_follow_up(text: str) -> bool:
+    """A short question that leans on the previous answer ("那需要什么材料？", "and how long?")."""
+    plain = normalize(text).strip().lower()
+    return len(plain) <= 20 and bool(_FOLLOW_UP_RE.search(plain))
+
+
+def country_route(text: str, kb_id: str | None) -> tuple[Mention, str] | None:
+    """(country mention, KB id of its path) when the question uses a document in a named country."""
+    matcher = get_matcher(get_settings().kb_dir / "countries.yml")
+    if matcher is None:
+        return None
+    mention = matcher.find(text)
+    if mention is None or not countries.wants_path(text, kb_id):
+        return None
+    return mention, countries.path_entry(mention)
+
+
 def answer_or_suggest(
-    dispatcher: CollectingDispatcher, tracker: Tracker, selector: list[tuple[str, float]]
+    dispatcher: CollectingDispatcher, tracker: Tracker, parse: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """Answer when the signals agree or one is confident, else suggest, else fall back."""
-    settings = get_settings()
     kb = get_kb()
     text = message_text(tracker)
     metadata = tracker.latest_message.get("metadata") or {}
     lang = "en" if metadata.get("lang") == "en" or replies.looks_english(text) else "zh"
-    selector = [(k, c) for k, c in selector if k in kb.entries]
-    thresholds = Thresholds(
-        selector_answer=settings.kb_answer_threshold, suggest=settings.kb_suggest_threshold
-    )
-    index = get_index()
-    ranking = rank(selector, index.search(text, limit=3), thresholds, exact=index.exact(text))
+    ranking = decide_kb(text, parse, tracker.get_slot("last_kb_id"))
+    selector = selector_ranking(parse)
     confidence = round(selector[0][1], 3) if selector else None
+    routed = country_route(text, ranking.kb_ids[0] if ranking.kb_ids else None)
+    if routed is not None:
+        mention, kb_id = routed
+        table = get_matcher(get_settings().kb_dir / "countries.yml").table  # type: ignore[union-attr]
+        reply, payload = replies.kb_answer(kb, kb_id, lang)
+        first = countries.sentence(mention, table, kb.render("{office.contact}"), payload["lang"])
+        payload["country"] = countries.payload(mention, table)
+        if mention.country is not None:
+            source = table.sources[mention.country.source]
+            payload["sources"] = [{"title": source.title, "url": source.url}, *payload["sources"]]
+        dispatcher.utter_message(text=first + "\n\n" + reply, json_message=payload)
+        log_event("kb_answer", tracker, kb_id=kb_id, confidence=confidence, country=True)
+        return [SlotSet("last_kb_id", kb_id)]
     if ranking.decision == "answer":
         reply, payload = replies.kb_answer(kb, ranking.kb_ids[0], lang)
         dispatcher.utter_message(text=reply, json_message=payload)
         log_event("kb_answer", tracker, kb_id=ranking.kb_ids[0], confidence=confidence)
-        return []
+        return [SlotSet("last_kb_id", ranking.kb_ids[0])]
     if ranking.decision == "suggest":
         reply, payload = replies.suggestions(kb, ranking.kb_ids)
         dispatcher.utter_message(text=reply, json_message=payload)
@@ -72,7 +160,7 @@ class ActionAnswerKb(Action):
         emergency = detect(message_text(tracker))
         if emergency is not None:
             return respond_emergency(dispatcher, tracker, emergency)
-        return answer_or_suggest(dispatcher, tracker, selector_ranking(tracker))
+        return answer_or_suggest(dispatcher, tracker, tracker.latest_message or {})
 
 
 class ActionHandleFallback(Action):
@@ -87,7 +175,7 @@ class ActionHandleFallback(Action):
         emergency = detect(message_text(tracker))
         if emergency is not None:
             return respond_emergency(dispatcher, tracker, emergency)
-        return answer_or_suggest(dispatcher, tracker, [])
+        return answer_or_suggest(dispatcher, tracker, {})
 
 
 class ActionRefuseOutOfScope(Action):

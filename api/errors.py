@@ -61,9 +61,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _database_down(request: Request, _: OperationalError) -> JSONResponse:
-        logger.error("database_unavailable", extra={"event": "database_unavailable",
-                                                    "path": request.url.path})
-        return error(503, "database_unavailable", "数据库暂时不可用，请稍后重试；本次请求未被处理。")
+        logger.error(
+            "database_unavailable",
+            extra={"event": "database_unavailable", "path": request.url.path},
+        )
+        return error(
+            503, "database_unavailable", "数据库暂时不可用，请稍后重试；本次请求未被处理。"
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,8 +10,9 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
-from api.routes import pages, widget
+from api.routes import cases, console, pages, telegram, widget
 from core.db.engine import get_engine, session_factory
+from core.office_hours import OfficeHours
 from core.rasa_client import RasaClient
 from core.relay import Relay
 from core.settings import Settings, get_settings
@@ -30,14 +32,28 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
         token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
         rasa = RasaClient(settings.rasa_url, token=token, timeout_s=settings.rasa_timeout_s)
         app.state.relay = Relay(
-            rasa, session_factory(get_engine(settings.database_url)), settings.max_message_chars
+            rasa,
+            session_factory(get_engine(settings.database_url)),
+            settings.max_message_chars,
+            hours=office_hours,
+            turn_salt=settings.hash_salt.get_secret_value(),
         )
         try:
             yield
         finally:
             await rasa.aclose()
 
+    office_hours = OfficeHours.parse(
+        settings.office_hours, settings.office_days, settings.office_timezone
+    )
     app = FastAPI(title="侨务助手 Qiaowu Assistant API", version="0.1.0", lifespan=lifespan)
+    app.state.office_hours = office_hours
+    # Without CONSOLE_SECRET (development), console sessions last until the next restart.
+    app.state.console_secret = (
+        settings.console_secret.get_secret_value()
+        if settings.console_secret
+        else secrets.token_urlsafe(32)
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -46,8 +62,13 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
             allow_headers=["Content-Type"],
         )
     errors.install(app)
+    console.install(app)
     app.include_router(pages.router)
     app.include_router(widget.router)
+    app.include_router(telegram.router)
+    app.include_router(console.router)
+    app.include_router(cases.router)
+    cases.install_auth_errors(app)
     return app
 
 

@@ -102,11 +102,18 @@ _TEMPLATES = {
 # Ordered: the first matching kind wins (more specific before general).
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("self_harm", re.compile(r"不想活|轻生|自杀|想死|i want to die|kill myself|suicid")),
-    ("ransom", re.compile(r"赎金|撕票|ransom|绑架.{0,12}(钱|汇款|转账)|(钱|汇款|转账).{0,12}绑架")),
+    (
+        "ransom",
+        re.compile(
+            r"赎金|撕票|ransom|(绑架|绑走|被绑).{0,12}(钱|汇款|转账)|(钱|汇款|转账).{0,12}绑架"
+        ),
+    ),
     (
         "fraud",
         re.compile(
-            r"诈骗|骗子|被骗|冒充.{0,6}(使馆|领馆|公安|警察|法院)|洗钱|转账.{0,8}(安全账户|保证金)|scam|fraud"
+            r"诈骗|骗子|被骗|冒充.{0,6}(使馆|领馆|领事馆|公安|警察|法院|检察院)|洗钱|转账.{0,8}(安全账户|保证金)|"
+            r"(使馆|领馆|领事馆|公安|警察|法院|检察院).{0,20}(要我|叫我|让我).{0,6}(转账|汇款|打钱|付款)|"
+            r"scam|fraud|(claim|pretend)\w*.{0,40}(police|embassy|consulate).{0,40}(transfer|send|pay)"
         ),
     ),
     (
@@ -118,14 +125,15 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "detained",
         re.compile(
-            r"被(抓|拘|捕|扣押|关)|拘留|逮捕|坐牢|进了监狱|arrested|detained|in jail|in prison"
+            r"被.{0,4}(抓|拘|捕|扣押|关押)|抓走|拘留|逮捕|坐牢|进了监狱|arrested|detained|in jail|in prison"
         ),
     ),
     ("missing", re.compile(r"失联|联系不上|失踪|找不到人|missing|can'?t reach")),
     (
         "danger",
         re.compile(
-            r"绑架|被绑|袭击|抢劫|被困|战乱|撤离|车祸|出事了|受伤|住院|生命危险|救命|kidnap|attacked|robbed|trapped|evacuat|accident|hospitali[sz]ed|help me|in danger"
+            r"绑架|被绑|绑走|袭击|抢劫|被抢|被困|战乱|撤离|车祸|出事了|受伤|住院|生命危险|救命|扣押|不让我走|"
+            r"kidnap|attacked|robbed|trapped|evacuat|accident|hospitali[sz]ed|help me|in danger"
         ),
     ),
 ]

@@ -52,6 +52,15 @@ def pair_messages(raw: list[dict[str, Any]]) -> list[BotMessage]:
     return out
 
 
+def conversation_path(sender_id: str) -> str:
+    """The sender id as a path segment of Rasa's HTTP API.
+
+    Rasa's web framework (Sanic) does not percent-decode path parameters, so the ':' of our
+    channel prefixes must stay literal (`web%3Aabc` would address another conversation).
+    """
+    return quote(sender_id, safe=":@")
+
+
 class RasaClient:
     """POSTs citizen messages to /webhooks/rest/webhook; checks health."""
 
@@ -106,7 +115,7 @@ class RasaClient:
         params = {"token": self.token} if self.token else None
         try:
             response = await self._client.post(
-                f"{self.base_url}/conversations/{quote(sender_id, safe='')}/tracker/events",
+                f"{self.base_url}/conversations/{conversation_path(sender_id)}/tracker/events",
                 params=params,
                 json=events,
             )
@@ -114,6 +123,25 @@ class RasaClient:
             raise RasaUnavailable(exc.__class__.__name__) from exc
         if response.status_code != 200:
             raise RasaUnavailable(f"status {response.status_code}")
+
+    async def tracker_events(self, sender_id: str) -> list[dict[str, Any]]:
+        """The conversation's events (token-protected HTTP API); [] for an unknown sender."""
+        params = {"token": self.token} if self.token else None
+        try:
+            response = await self._client.get(
+                f"{self.base_url}/conversations/{conversation_path(sender_id)}/tracker",
+                params=params,
+                timeout=10,
+            )
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(exc.__class__.__name__) from exc
+        if response.status_code != 200:
+            raise RasaUnavailable(f"status {response.status_code}")
+        try:
+            events = response.json().get("events")
+        except (ValueError, AttributeError) as exc:
+            raise RasaUnavailable("unexpected tracker shape") from exc
+        return [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
 
     async def resume(self, sender_id: str) -> None:
         """Let the bot answer this conversation again after a handoff."""

@@ -8,14 +8,18 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import replies
+from core.analytics import record_turn
 from core.db.engine import session_scope
-from core.handoff import TicketInfo, park_message, route_to_open_ticket
+from core.handoff import TicketInfo, channel_of, park_message, route_to_open_ticket
+from core.office_hours import OfficeHours
 from core.rasa_client import BotMessage, RasaClient, RasaUnavailable
 from core.text import clean_display
 
@@ -42,6 +46,8 @@ class Relay:
     rasa: RasaClient
     sessions: sessionmaker[Session]
     max_chars: int = 2000
+    hours: OfficeHours | None = None  # when set, queued handoffs outside hours get a notice
+    turn_salt: str | None = None  # when set, each turn's reply kind is stored for analytics
 
     def check(self, text: object) -> str:
         """The cleaned text, or MessageRejected with a polite explanation."""
@@ -54,10 +60,15 @@ class Relay:
             raise MessageRejected(
                 "too_long", f"消息太长了（超过 {self.max_chars} 字），请精简后分几次发送。"
             )
+        if cleaned.startswith("/"):
+            # Rasa reads "/intent{...}" as a ready-made intent: citizens must not inject those.
+            cleaned = "／" + cleaned[1:]
         return cleaned
 
-    async def handle(self, sender_id: str, text: object) -> list[BotMessage]:
-        """Replies for one citizen message."""
+    async def handle(
+        self, sender_id: str, text: object, metadata: dict[str, Any] | None = None
+    ) -> list[BotMessage]:
+        """Replies for one citizen message; `metadata` (e.g. {"lang": "en"}) goes to Rasa."""
         cleaned = self.check(text)
         try:
             ticket = await asyncio.to_thread(self._route_to_ticket, sender_id, cleaned)
@@ -65,9 +76,14 @@ class Relay:
             logger.exception("ticket_check_failed", extra={"event": "ticket_check_failed"})
             ticket = None  # database trouble: still let the bot answer
         if ticket is not None:
-            return [BotMessage(IN_TICKET_ZH.format(ticket=ticket.ticket), ticket.payload())]
+            await self._record(sender_id, [{"type": "in_ticket"}])
+            return self._with_hours_notice(
+                [BotMessage(IN_TICKET_ZH.format(ticket=ticket.ticket), ticket.payload())]
+            )
         try:
-            return await self.rasa.send(sender_id, cleaned)
+            answer = await self.rasa.send(sender_id, cleaned, metadata=metadata)
+            await self._record(sender_id, [m.custom for m in answer if m.custom])
+            return self._with_hours_notice(answer)
         except RasaUnavailable as exc:
             logger.warning(
                 "rasa_unavailable", extra={"event": "rasa_unavailable", "error": str(exc)}
@@ -80,6 +96,39 @@ class Relay:
         return [
             BotMessage(replies.UNAVAILABLE_ZH, {"type": "unavailable", "ticket": parked.ticket})
         ]
+
+    async def _record(self, sender_id: str, payloads: list[dict[str, Any]]) -> None:
+        """Store the turn's reply kind for analytics; never fails the turn."""
+        if self.turn_salt is None:
+            return
+        salt = self.turn_salt
+
+        def work() -> None:
+            with session_scope(self.sessions) as session:
+                record_turn(session, salt, sender_id, channel_of(sender_id), payloads)
+
+        try:
+            await asyncio.to_thread(work)
+        except Exception:
+            logger.exception("turn_record_failed", extra={"event": "turn_record_failed"})
+
+    def _with_hours_notice(self, messages: list[BotMessage]) -> list[BotMessage]:
+        """Add when staff will answer, if a queued handoff is among the replies after hours."""
+        if self.hours is None:
+            return messages
+        queued = any(
+            m.custom.get("type") in ("handoff", "emergency")
+            and m.custom.get("state", "queued") == "queued"
+            for m in messages
+        )
+        now = dt.datetime.now(dt.UTC)
+        if not queued or self.hours.is_open(now):
+            return messages
+        notice = BotMessage(
+            self.hours.closed_notice(now),
+            {"type": "office_hours", "next_open": self.hours.next_open(now).isoformat()},
+        )
+        return [*messages, notice]
 
     def _route_to_ticket(self, sender_id: str, text: str) -> TicketInfo | None:
         with session_scope(self.sessions) as session:

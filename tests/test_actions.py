@@ -55,7 +55,7 @@ async def test_answer_kb_replies_with_sources_and_review_date(kb):
     assert custom["last_reviewed"] == entry.last_reviewed.isoformat()
     assert custom["follow_up"] == entry.follow_up
     assert "公证" in messages[0]["text"] and "{office." not in messages[0]["text"]
-    assert events == []
+    assert events == [SlotSet("last_kb_id", "apostille_how_to_apply")]
 
 
 async def test_answer_kb_in_english_when_asked_in_english(kb):
@@ -99,6 +99,70 @@ async def test_out_of_scope_refuses_politely():
         ActionRefuseOutOfScope(), make_tracker("今天天气怎么样", intent="out_of_scope")
     )
     assert payload(messages) == {"type": "out_of_scope", "reason": "not_office_service"}
+
+
+async def test_document_for_a_member_country_routes_to_the_apostille_path():
+    messages, events = await run(
+        ActionAnswerKb(),
+        make_tracker("我的出生公证要拿到加拿大用，怎么办？", kb_id="passport_issued_by_police"),
+    )
+    custom = payload(messages)
+    assert custom["type"] == "kb_answer" and custom["kb_id"] == "apostille_member_states"
+    assert custom["country"]["code"] == "CA" and custom["country"]["status"] == "member"
+    assert custom["sources"][0]["url"].startswith("https://")
+    assert messages[0]["text"].startswith("加拿大") and "附加证明书即可" in messages[0]["text"]
+    assert events == [SlotSet("last_kb_id", "apostille_member_states")]
+
+
+async def test_document_for_a_non_member_routes_to_legalization():
+    messages, _ = await run(
+        ActionAnswerKb(),
+        make_tracker("学历证明要送到泰国用，要办什么认证", kb_id="apostille_how_to_apply"),
+    )
+    custom = payload(messages)
+    assert custom["kb_id"] == "legalization_non_member_states"
+    assert custom["country"]["status"] == "non_member" and "泰国" in messages[0]["text"]
+    assert "领事认证" in messages[0]["text"]
+
+
+async def test_document_for_an_unverified_country_sends_to_the_office():
+    messages, _ = await run(
+        ActionAnswerKb(),
+        make_tracker("结婚证公证要拿到卡塔尔用", kb_id="apostille_how_to_apply"),
+    )
+    custom = payload(messages)
+    assert custom["country"] == {"name": "卡塔尔", "status": "unknown", "checked": "2026-11-23"}
+    assert "请向办公室确认" in messages[0]["text"]
+
+
+async def test_vague_follow_up_resolves_within_the_previous_topic():
+    messages, events = await run(
+        ActionAnswerKb(),
+        make_tracker(
+            "那需要什么材料？",
+            kb_id="visa_agency_documents",
+            kb_confidence=0.6,
+            slots={"last_kb_id": "apostille_what_is"},
+        ),
+    )
+    custom = payload(messages)
+    assert custom["type"] == "kb_answer" and custom["kb_id"] == "apostille_documents_applicant"
+    assert events == [SlotSet("last_kb_id", "apostille_documents_applicant")]
+
+
+async def test_follow_up_marker_does_not_hijack_a_new_topic(kb):
+    messages, _ = await run(
+        ActionAnswerKb(),
+        make_tracker(
+            "那外办能代办签证吗",
+            kb_id="visa_agency_what_is",
+            kb_confidence=0.4,
+            slots={"last_kb_id": "apostille_what_is"},
+        ),
+    )
+    custom = payload(messages)
+    first = custom.get("kb_id") or custom["options"][0]["kb_id"]
+    assert kb.entries[first].topic == "visa_agency"
 
 
 async def test_emergency_gives_hotline_first_and_opens_urgent_ticket():

@@ -167,3 +167,8 @@ def test_rasa_blank_line_splits_are_joined_into_one_turn():
         ("第一段\n\n第二段", "kb_answer"),
         ("问候", "greeting"),
     ]
+
+
+def test_citizens_cannot_inject_rasa_intents(client, rasa):
+    assert post(client, '/ask_case_status{"case_reference": "VA-2026-000123"}').status_code == 200
+    assert not rasa.received[0]["message"].startswith("/")

@@ -1,36 +1,59 @@
-"""Combining the ResponseSelector ranking with BM25 hits."""
+"""Fusing the ResponseSelector ranking, BM25 hits and dense similarity."""
 
-from core.kb.ranker import Thresholds, rank
+from core.kb.ranker import Thresholds, fused_scores, rank
 from core.kb.search import BM25Index, Hit
 
+T = Thresholds(
+    answer=0.6,
+    margin=0.1,
+    suggest=0.3,
+    w_selector=0.5,
+    w_bm25=0.5,
+    w_dense=1.0,
+    dense_floor=0.85,
+    gate_dense=0.9,
+    gate_bm25=0.45,
+    gate_selector=0.5,
+)
 
-def test_agreement_answers_even_at_modest_confidence():
-    result = rank([("a", 0.3), ("b", 0.2)], [Hit("a", 0.3), Hit("b", 0.25)])
+
+def test_agreeing_signals_answer():
+    result = rank([("a", 0.5), ("b", 0.2)], [Hit("a", 0.5), Hit("b", 0.3)], T, dense={"a": 0.95})
     assert result.decision == "answer" and result.kb_ids == ["a"]
 
 
-def test_confident_bm25_with_clear_margin_answers():
-    result = rank([("b", 0.1)], [Hit("a", 0.7), Hit("b", 0.3)])
+def test_dense_similarity_can_carry_the_answer():
+    result = rank([("b", 0.2)], [Hit("b", 0.3)], T, dense={"a": 0.99, "b": 0.86})
     assert result.kb_ids == ["a"] and result.decision == "answer"
 
 
-def test_bm25_without_margin_does_not_answer_alone():
-    result = rank([("c", 0.1)], [Hit("a", 0.7), Hit("b", 0.68)])
+def test_close_competitors_give_suggestions_not_an_answer():
+    result = rank(
+        [("a", 0.4), ("b", 0.4)], [Hit("a", 0.5), Hit("b", 0.5)], T, dense={"a": 0.93, "b": 0.92}
+    )
     assert result.decision == "suggest" and result.kb_ids[:2] == ["a", "b"]
 
 
-def test_confident_selector_answers_alone():
-    assert rank([("a", 0.8)], [Hit("b", 0.3), Hit("c", 0.28)]).kb_ids == ["a"]
+def test_nothing_near_the_kb_is_refused_before_scoring():
+    # Weak on every signal: out of domain, even if one entry is slightly ahead.
+    result = rank([("a", 0.3)], [Hit("a", 0.4)], T, dense={"a": 0.89})
+    assert result.decision == "fallback"
+    assert rank([], [], T).decision == "fallback"
 
 
-def test_weak_signals_fall_back():
-    assert rank([("a", 0.1)], [Hit("b", 0.1)]).decision == "fallback"
-    assert rank([], []).decision == "fallback"
+def test_one_strong_signal_passes_the_gate():
+    assert rank([("a", 0.7)], [], T, dense={"a": 0.8}).decision == "suggest"
 
 
 def test_thresholds_are_configurable():
-    strict = Thresholds(selector_answer=0.9)
-    assert rank([("a", 0.8)], [], strict).decision == "suggest"
+    strict = Thresholds(**{**T.__dict__, "answer": 5.0})
+    assert rank([("a", 0.9)], [Hit("a", 0.9)], strict, dense={"a": 0.99}).decision == "suggest"
+
+
+def test_fused_score_is_a_weighted_sum():
+    scores = fused_scores({"a": 0.4}, {"a": 0.2, "b": 0.6}, {"a": 0.95, "b": 0.80}, T)
+    assert abs(scores["a"] - (0.2 + 0.1 + 1.0 * (0.95 - 0.85) / 0.15)) < 1e-9
+    assert abs(scores["b"] - 0.3) < 1e-9  # dense below the floor adds nothing
 
 
 def test_bm25_index_finds_entry_by_paraphrase(kb):
@@ -49,3 +72,16 @@ def test_exact_match_ignores_script_width_and_punctuation(kb):
     assert index.exact("华侨是指什么人？？") == "huaqiao_definition"
     assert index.exact("华侨是指什么人以及其他") is None
     assert index.exact("？！") is None
+
+
+def test_dense_index_ranks_a_paraphrase_first(kb, tmp_path):
+    from core.kb.dense import DenseIndex
+
+    index = DenseIndex(kb, tmp_path)
+    assert index.search("where can I get an apostille done", limit=3)[0].kb_id == (
+        "apostille_how_to_apply"
+    )
+    assert index.search("華僑是指什麼人", limit=1)[0].kb_id == "huaqiao_definition"
+    assert list(tmp_path.glob("kb-dense-*.npy"))  # cached for the next start
+    again = DenseIndex(kb, tmp_path)
+    assert (again.matrix == index.matrix).all()

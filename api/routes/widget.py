@@ -1,25 +1,43 @@
-"""Widget relay: the browser posts a message, gets the bot's (or staff's) replies."""
+"""Widget api: send a message, stream staff replies (SSE) or poll them, history, 👍/👎."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import datetime as dt
+import json
+import time
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from api.deps import RelayDep
+from api.deps import RelayDep, SettingsDep
+from api.errors import error
+from core import console
+from core.db.engine import session_scope
+from core.feedback import record_feedback
+from core.kb.schema import KB_ID_RE
+from core.rasa_client import RasaUnavailable
+from core.relay import MessageRejected
+from core.services import get_kb
 
 router = APIRouter(prefix="/api/v1", tags=["widget"])
+SESSION_RE = r"^[A-Za-z0-9_-]{8,64}$"
+SessionId = Annotated[str, Path(pattern=SESSION_RE, description="The widget's session id")]
+POLL_INTERVAL_S = 0.5
+KEEPALIVE_S = 15.0
 
 
 class MessageIn(BaseModel):
     """A citizen's message from the web widget."""
 
     session_id: str = Field(
-        pattern=r"^[A-Za-z0-9_-]{8,64}$",
-        description="Random id the widget keeps in browser storage",
+        pattern=SESSION_RE, description="Random id the widget keeps in browser storage"
     )
-    text: str = Field(description="What the citizen typed (1–2,000 characters)")
+    text: str = Field(description="What the citizen typed (1–1,000 characters)")
 
 
 class BotMessageOut(BaseModel):
@@ -31,6 +49,53 @@ class MessagesOut(BaseModel):
     messages: list[BotMessageOut]
 
 
+class HistoryItem(BaseModel):
+    role: str = Field(description="user | bot | staff | system")
+    text: str | None
+    custom: dict[str, Any] | None
+    at: str
+
+
+class HistoryOut(BaseModel):
+    messages: list[HistoryItem]
+
+
+class FeedbackIn(BaseModel):
+    """👍/👎 on one KB answer; only the entry id and the verdict are stored."""
+
+    session_id: str = Field(pattern=SESSION_RE)
+    kb_id: str = Field(pattern=KB_ID_RE.pattern)
+    helpful: bool
+
+
+class RateLimiter:
+    """Sliding one-minute window per key, in process memory (one api process per session)."""
+
+    def __init__(self, per_minute: int):
+        self.per_minute = per_minute
+        self._hits: dict[str, deque[float]] = defaultdict(deque)
+
+    def retry_after(self, key: str, now: float) -> int:
+        """0 and count the hit when allowed; otherwise seconds until the next is allowed."""
+        hits = self._hits[key]
+        while hits and hits[0] <= now - 60:
+            hits.popleft()
+        if len(hits) >= self.per_minute:
+            return max(1, int(hits[0] + 60 - now) + 1)
+        hits.append(now)
+        if len(self._hits) > 50_000:  # forget idle sessions so memory stays bounded
+            for stale in [k for k, v in self._hits.items() if not v or v[-1] <= now - 60]:
+                del self._hits[stale]
+        return 0
+
+
+def _limiter(request: Request, per_minute: int) -> RateLimiter:
+    limiter = getattr(request.app.state, "widget_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.widget_limiter = RateLimiter(per_minute)
+    return limiter  # type: ignore[no-any-return]
+
+
 @router.post(
     "/messages",
     response_model=MessagesOut,
@@ -38,10 +103,119 @@ class MessagesOut(BaseModel):
     responses={
         413: {"description": "Message too long"},
         422: {"description": "Empty or invalid message"},
+        429: {"description": "Too many messages from this session"},
         503: {"description": "Service unavailable; message not accepted"},
     },
 )
-async def post_message(body: MessageIn, relay: RelayDep) -> MessagesOut:
+async def post_message(
+    body: MessageIn, request: Request, relay: RelayDep, settings: SettingsDep
+) -> MessagesOut | JSONResponse:
     """Relay one message to the bot (or to staff during a handoff) and return the replies."""
-    replies = await relay.handle(f"web:{body.session_id}", body.text)
+    cleaned = relay.check(body.text)
+    if len(cleaned) > settings.widget_max_chars:
+        raise MessageRejected(
+            "too_long",
+            f"消息太长了（超过 {settings.widget_max_chars} 字），请精简后分几次发送。",
+        )
+    wait = _limiter(request, settings.widget_rate_per_minute).retry_after(
+        body.session_id, time.monotonic()
+    )
+    if wait:
+        response = error(
+            429, "rate_limited", f"您发送得太快了，请 {wait} 秒后再试。", retry_after_s=wait
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    replies = await relay.handle(f"web:{body.session_id}", cleaned)
     return MessagesOut(messages=[BotMessageOut(**m.as_dict()) for m in replies])
+
+
+@router.get(
+    "/conversations/{session_id}/messages",
+    response_model=HistoryOut,
+    summary="The conversation so far (for the widget after a reload)",
+)
+async def history(session_id: SessionId, relay: RelayDep) -> HistoryOut:
+    """Bot turns from Rasa's tracker, messages to staff and delivered staff replies."""
+    sender = f"web:{session_id}"
+    try:
+        events = await relay.rasa.tracker_events(sender)
+    except RasaUnavailable:
+        events = []  # still show what the app database knows
+
+    def load() -> list[console.ConversationItem]:
+        with session_scope(relay.sessions) as session:
+            return console.citizen_history(session, sender, events)
+
+    items = await asyncio.to_thread(load)
+    return HistoryOut(messages=[HistoryItem(**item.as_widget()) for item in items])
+
+
+async def _take(relay: Any, sender: str) -> list[dict[str, Any]]:
+    def work() -> list[console.ConversationItem]:
+        with session_scope(relay.sessions) as session:
+            return console.take_pending(session, sender, dt.datetime.now(dt.UTC))
+
+    return [item.as_widget() for item in await asyncio.to_thread(work)]
+
+
+@router.get(
+    "/conversations/{session_id}/updates",
+    response_model=HistoryOut,
+    summary="Staff replies and notices not yet delivered (polling fallback)",
+)
+async def updates(session_id: SessionId, relay: RelayDep) -> HistoryOut:
+    """Pending staff messages for this session; each is returned once."""
+    items = await _take(relay, f"web:{session_id}")
+    return HistoryOut(messages=[HistoryItem(**item) for item in items])
+
+
+@router.get(
+    "/conversations/{session_id}/events",
+    summary="Server-sent events: staff replies and notices as they are written",
+    response_class=StreamingResponse,
+)
+async def events(
+    session_id: SessionId, request: Request, relay: RelayDep, settings: SettingsDep
+) -> StreamingResponse:
+    """An event stream of pending outbox rows; it ends after a while and the browser reconnects."""
+    sender = f"web:{session_id}"
+
+    async def stream() -> AsyncIterator[str]:
+        yield "retry: 1000\n\n"
+        started = last_sent = time.monotonic()
+        while time.monotonic() - started < settings.widget_stream_s:
+            if await request.is_disconnected():
+                return
+            for item in await _take(relay, sender):
+                yield f"event: message\ndata: {json.dumps(item, ensure_ascii=False)}\n\n"
+                last_sent = time.monotonic()
+            if time.monotonic() - last_sent > KEEPALIVE_S:
+                yield ": keep-alive\n\n"
+                last_sent = time.monotonic()
+            await asyncio.sleep(POLL_INTERVAL_S)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.post(
+    "/feedback",
+    status_code=201,
+    response_model=None,
+    summary="👍/👎 on an answer",
+    responses={404: {"description": "Unknown KB id"}},
+)
+async def feedback(body: FeedbackIn, relay: RelayDep) -> dict[str, str] | JSONResponse:
+    """Store whether an answer helped (anonymous: no session id is stored)."""
+
+    def work() -> bool:
+        with session_scope(relay.sessions) as session:
+            return record_feedback(session, get_kb(), body.kb_id, body.helpful)
+
+    if not await asyncio.to_thread(work):
+        return error(404, "unknown_kb_id", "找不到该答案。")
+    return {"status": "recorded"}

@@ -1,88 +1,67 @@
-"""Text messages and button presses go to the relay; other content gets a polite reply."""
+"""Private-chat messages: keyboard sections, text to the relay, other content politely refused."""
 
 from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
-from aiogram.filters import CommandStart
-from aiogram.types import CallbackQuery, Message
+from aiogram import Bot, F, Router
+from aiogram.types import Message
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot.render import CALLBACK_PREFIX, Outgoing, render
+from bot import texts
+from bot.conversation import relay_and_reply
+from bot.render import section_menu
 from core.kb.loader import KnowledgeBase
-from core.rasa_client import BotMessage
-from core.relay import MessageRejected, Relay, ServiceUnavailable
+from core.relay import Relay
 
 logger = logging.getLogger(__name__)
 
-NON_TEXT_ZH = "目前只能处理文字消息，请用文字描述您的问题。如需人工帮助，请发送“转人工”。"
-WELCOME_ZH = (
-    "您好！我是外事侨务办公室的智能助手，可以解答归侨侨眷权益、因私签证代办、领事认证和附加证明书等问题，"
-    "也可以查询办理进度（发送“查询进度”）或转人工服务（发送“转人工”）。\n"
-    "Hello! Ask me about returnee rights, the visa agency service, legalization and apostilles."
-)
-UNAVAILABLE_ZH = "服务暂时不可用，请稍后再试。"
+
+async def on_section(message: Message, kb: KnowledgeBase) -> None:
+    """A reply-keyboard section (归侨侨眷权益 …): its topics or questions as buttons."""
+    menu = section_menu(kb, message.text or "")
+    await message.answer(menu.text, reply_markup=menu.keyboard)
 
 
-def sender_of(chat_id: int) -> str:
-    """Channel-prefixed sender id so trackers never collide with the widget's."""
-    return f"tg:{chat_id}"
+async def on_unknown_command(message: Message) -> None:
+    """Never relay "/…" to Rasa: there it would inject an intent."""
+    await message.answer(texts.UNKNOWN_COMMAND)
 
 
-async def _send(message: Message, outgoing: list[Outgoing]) -> None:
-    for item in outgoing:
-        await message.answer(item.text, reply_markup=item.keyboard)
-
-
-async def _relay_and_reply(message: Message, relay: Relay, text: str) -> None:
-    try:
-        replies: list[BotMessage] = await relay.handle(sender_of(message.chat.id), text)
-    except MessageRejected as rejected:
-        await message.answer(rejected.message)
-        return
-    except ServiceUnavailable:
-        await message.answer(UNAVAILABLE_ZH)
-        return
-    for reply in replies:
-        await _send(message, render(reply))
-
-
-async def on_start(message: Message) -> None:
-    """Welcome text."""
-    await message.answer(WELCOME_ZH)
-
-
-async def on_text(message: Message, relay: Relay) -> None:
+async def on_text(
+    message: Message, bot: Bot, relay: Relay, sessions: sessionmaker[Session]
+) -> None:
     """Relay the text to the bot (or to staff during a handoff)."""
-    await _relay_and_reply(message, relay, message.text or "")
+    await relay_and_reply(bot, message.chat.id, message.text or "", relay, sessions)
+
+
+async def on_contact(message: Message) -> None:
+    """A shared contact card: not processed, not stored."""
+    await message.answer(texts.CONTACT_SHARED)
 
 
 async def on_other(message: Message) -> None:
     """Photos, stickers, voice, documents, locations …: explain politely."""
-    await message.answer(NON_TEXT_ZH)
+    logger.info(
+        "non_text_message", extra={"event": "non_text_message", "kind": message.content_type}
+    )
+    await message.answer(texts.NON_TEXT)
 
 
-async def on_kb_button(query: CallbackQuery, relay: Relay, kb: KnowledgeBase) -> None:
-    """A follow-up or did-you-mean button: ask the entry's question on the citizen's behalf."""
-    kb_id = (query.data or "")[len(CALLBACK_PREFIX) :]
-    entry = kb.get(kb_id)
-    await query.answer()
-    if entry is None or query.message is None or not isinstance(query.message, Message):
-        return
-    await _relay_and_reply(query.message, relay, entry.title)
-
-
-async def on_unknown_button(query: CallbackQuery) -> None:
-    """Buttons from old messages or unknown data: acknowledge so the client stops spinning."""
-    await query.answer("该按钮已失效，请直接输入您的问题。")
+async def on_edited(message: Message) -> None:
+    """An edited message is not processed again."""
+    await message.answer(texts.EDITED)
 
 
 def build_router() -> Router:
     """A fresh router (a Router can belong to one Dispatcher only)."""
     router = Router(name="messages")
-    router.message.register(on_start, CommandStart())
+    router.message.filter(F.chat.type == "private")
+    router.edited_message.filter(F.chat.type == "private")
+    router.message.register(on_section, F.text.in_(texts.SECTIONS))
+    router.message.register(on_unknown_command, F.text.startswith("/"))
     router.message.register(on_text, F.text)
+    router.message.register(on_contact, F.contact)
     router.message.register(on_other)
-    router.callback_query.register(on_kb_button, F.data.startswith(CALLBACK_PREFIX))
-    router.callback_query.register(on_unknown_button)
+    router.edited_message.register(on_edited)
     return router

@@ -137,6 +137,19 @@ class UnansweredQuestion(Base):
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
 
 
+class BotTurn(Base):
+    """One citizen message and what kind of reply it got (for analytics; no text, sender hashed)."""
+
+    __tablename__ = "bot_turns"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))  # web | tg | rest
+    sender_hash: Mapped[str] = mapped_column(String(64))
+    reply_type: Mapped[str] = mapped_column(String(32))  # kb_answer | fallback | handoff | …
+    kb_id: Mapped[str | None] = mapped_column(String(64))
+    topic: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+
+
 class Feedback(Base):
     """👍/👎 on one answer."""
 
@@ -268,11 +281,12 @@ __all__ = [
     "ApiToken",
     "AuditLog",
     "Base",
+    "BotTurn",
     "Case",
     "CaseEvent",
+    "ChannelPreference",
     "Feedback",
     "HandoffMessage",
-    "ChannelPreference",
     "HandoffTicket",
     "IdempotencyRecord",
     "KbDraft",

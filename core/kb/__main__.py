@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from core.kb.countries import PATH_ENTRY, load_countries
 from core.kb.generate import write_training_data
 from core.kb.loader import KBError, load_kb
 
@@ -15,11 +16,16 @@ def main(argv: list[str]) -> int:
     kb_dir = Path(argv[1]) if len(argv) > 1 else Path("kb")
     try:
         kb = load_kb(kb_dir)
+        table = load_countries(kb_dir / "countries.yml")
     except KBError as exc:
         print(exc, file=sys.stderr)  # noqa: T201 - CLI output
         return 1
+    for kb_id in PATH_ENTRY.values():
+        if kb_id not in kb.entries:
+            print(f"countries routing needs KB entry {kb_id!r}", file=sys.stderr)  # noqa: T201
+            return 1
     if command == "validate":
-        print(f"kb ok: {len(kb.entries)} entries")  # noqa: T201
+        print(f"kb ok: {len(kb.entries)} entries, {len(table.countries)} countries")  # noqa: T201
         return 0
     if command == "generate":
         out = Path(argv[2]) if len(argv) > 2 else Path("data")

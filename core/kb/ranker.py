@@ -1,10 +1,19 @@
-"""Decide which KB entry answers a question, combining the NLU's ResponseSelector ranking with
-BM25 over the KB text. Either signal alone is weak (see design "What is known"); agreement,
-or one clearly confident signal, is required before answering outright.
+"""Decide which KB entry answers a question by fusing three signals:
+
+- the NLU's ResponseSelector ranking (confidence 0..1),
+- BM25 over the KB text (core.kb.search, score roughly 0..1),
+- dense similarity to the KB questions (core.kb.dense, cosine; rescaled above `dense_floor`).
+
+Each alone is weak (design "What is known"; docs/eval.md), their weighted sum is not. A message
+that none of the signals places near the KB is refused before any answer is considered, then the
+fused score must clear `answer` with a `margin` over the runner-up to answer outright; otherwise
+up to three did-you-mean suggestions above `suggest`; otherwise an honest fallback. The weights and
+thresholds were chosen on the tune split of tests/eval/dev_set.yml (`scripts/eval.py --tune`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,16 +24,43 @@ Decision = Literal["answer", "suggest", "fallback"]
 
 @dataclass(frozen=True)
 class Thresholds:
-    selector_answer: float = 0.5  # ResponseSelector confidence that answers on its own
-    bm25_answer: float = 0.45  # BM25 score (0..1) that answers on its own …
-    bm25_margin: float = 0.1  # … when this far ahead of the runner-up
-    suggest: float = 0.2  # below this on both signals: honest fallback
+    answer: float = 0.6  # fused score that answers outright …
+    margin: float = 0.2  # … when this far ahead of the runner-up
+    suggest: float = 0.4  # fused score that is worth a did-you-mean option
+    w_selector: float = 0.3
+    w_bm25: float = 0.5
+    w_dense: float = 1.0
+    dense_floor: float = 0.88  # cosine below this counts as no similarity at all
+    # Out-of-domain gate: refuse when every signal is below its bar.
+    gate_dense: float = 0.93
+    gate_bm25: float = 0.45
+    gate_selector: float = 0.6
 
 
 @dataclass(frozen=True)
 class Ranking:
     decision: Decision
     kb_ids: list[str]  # the answer first, or up to 3 suggestions
+    score: float = 0.0  # fused score of the first id
+
+
+def fused_scores(
+    selector: Mapping[str, float],
+    bm25: Mapping[str, float],
+    dense: Mapping[str, float],
+    t: Thresholds,
+) -> dict[str, float]:
+    """Weighted sum of the three signals for every entry any of them mentions."""
+    span = max(1e-6, 1.0 - t.dense_floor)
+    out = {}
+    for kb_id in set(selector) | set(bm25) | set(dense):
+        d = min(1.0, max(0.0, (dense.get(kb_id, 0.0) - t.dense_floor) / span))
+        out[kb_id] = (
+            t.w_selector * selector.get(kb_id, 0.0)
+            + t.w_bm25 * bm25.get(kb_id, 0.0)
+            + t.w_dense * d
+        )
+    return out
 
 
 def rank(
@@ -32,35 +68,32 @@ def rank(
     bm25: list[Hit],
     thresholds: Thresholds = Thresholds(),
     exact: str | None = None,
+    dense: Mapping[str, float] | None = None,
 ) -> Ranking:
-    """Combine the selector's (kb_id, confidence) ranking with BM25 hits.
+    """Combine the selector's (kb_id, confidence) ranking, BM25 hits and dense scores.
 
     `exact` is the entry that lists the question verbatim, if any: it answers outright.
+    `dense` maps kb ids to cosine similarity; None when the dense index is unavailable.
     """
     if exact is not None:
-        return Ranking("answer", [exact])
-    top_sel, sel_conf = selector[0] if selector else (None, 0.0)
-    top_bm, bm_score = (bm25[0].kb_id, bm25[0].score) if bm25 else (None, 0.0)
-    runner_up = bm25[1].score if len(bm25) > 1 else 0.0
-    if top_sel is not None and top_sel == top_bm and max(sel_conf, bm_score) >= thresholds.suggest:
-        return Ranking("answer", [top_sel])
-    if (
-        top_bm is not None
-        and bm_score >= thresholds.bm25_answer
-        and bm_score - runner_up >= thresholds.bm25_margin
-    ):
-        return Ranking("answer", [top_bm])
-    if top_sel is not None and sel_conf >= thresholds.selector_answer:
-        return Ranking("answer", [top_sel])
-    candidates: list[str] = []
-    pairs = sorted(
-        [(c, k) for k, c in selector[:3] if c >= thresholds.suggest]
-        + [(h.score, h.kb_id) for h in bm25[:3] if h.score >= thresholds.suggest],
-        reverse=True,
-    )
-    for _, kb_id in pairs:
-        if kb_id not in candidates:
-            candidates.append(kb_id)
-    if candidates:
-        return Ranking("suggest", candidates[:3])
-    return Ranking("fallback", [])
+        return Ranking("answer", [exact], 1.0)
+    t = thresholds
+    sel = dict(selector)
+    bm = {h.kb_id: h.score for h in bm25}
+    dn = dict(dense or {})
+    top_sel = max(sel.values(), default=0.0)
+    top_bm = max(bm.values(), default=0.0)
+    top_dn = max(dn.values(), default=0.0)
+    if top_dn < t.gate_dense and top_bm < t.gate_bm25 and top_sel < t.gate_selector:
+        return Ranking("fallback", [])
+    fused = sorted(fused_scores(sel, bm, dn, t).items(), key=lambda kv: (-kv[1], kv[0]))
+    if not fused:
+        return Ranking("fallback", [])
+    best_id, best = fused[0]
+    runner_up = fused[1][1] if len(fused) > 1 else 0.0
+    if best >= t.answer and best - runner_up >= t.margin:
+        return Ranking("answer", [best_id], round(best, 4))
+    options = [kb_id for kb_id, score in fused[:3] if score >= t.suggest]
+    if options:
+        return Ranking("suggest", options, round(best, 4))
+    return Ranking("fallback", [], round(best, 4))

@@ -17,6 +17,7 @@ from core.seed import seed_demo_cases
 from core.settings import DEV_SALT
 from scripts.stack import Stack, build_stack, current_model, write_endpoints
 
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -43,6 +43,31 @@ def test_kb_questions_get_sourced_answers(convo, kb, question, kb_id):
     assert kb.answer(kb_id).splitlines()[0][:20] in text
 
 
+def test_document_for_canada_routes_to_the_apostille_path(convo):
+    replies = convo.say("我的出生公证要拿到加拿大用，怎么办？")
+    custom = only([m["custom"] for m in replies if "custom" in m], "kb_answer")
+    assert custom["kb_id"] == "apostille_member_states"
+    assert custom["country"]["code"] == "CA" and custom["country"]["status"] == "member"
+    assert "加拿大" in replies[0]["text"] and "附加证明书" in replies[0]["text"]
+
+
+def test_document_for_a_non_member_routes_to_legalization(convo):
+    custom = only(convo.payloads("毕业证公证书要寄到越南使用，需要办什么认证？"), "kb_answer")
+    assert custom["kb_id"] == "legalization_non_member_states"
+    assert custom["country"]["status"] == "non_member"
+
+
+def test_vague_follow_up_stays_in_the_topic(convo):
+    only(convo.payloads("什么是附加证明书"), "kb_answer")
+    custom = only(convo.payloads("那需要什么材料？"), "kb_answer")
+    assert custom["topic"] == "apostille"
+
+
+@pytest.mark.parametrize("text", ["户口本丢了怎么补办", "驾驶证到期怎么换证"])
+def test_other_authorities_business_is_not_answered_from_the_kb(convo, text):
+    assert only(convo.payloads(text))["type"] in ("out_of_scope", "fallback")
+
+
 def test_greeting_goodbye_thanks(convo):
     assert only(convo.payloads("你好"))["type"] == "greeting"
     assert only(convo.payloads("谢谢"))["type"] == "thanks"

