@@ -50,6 +50,7 @@ def main() -> int:
 ready:
   web chat (demo page)  http://127.0.0.1:{settings.api_port}/
   api docs              http://127.0.0.1:{settings.api_port}/docs
+  staff console         http://127.0.0.1:{settings.api_port}/console  (create an admin: .venv/bin/python -m core.staff create-admin NAME)
   Rasa HTTP API         http://127.0.0.1:5005   (token in RASA_TOKEN)
   action server         http://127.0.0.1:5055/health
   logs                  var/log/

@@ -62,6 +62,7 @@ def test_citizen_and_staff_handoff_round_trip(browser_stack, chromium, screensho
     expect(citizen.locator('.qw-msg[data-role="user"]').last).to_have_text(follow_up_title)
     answer.get_by_role("button", name="有帮助", exact=True).click()
     expect(answer.locator(".qw-rate")).to_have_text("感谢您的反馈！")
+    answer.locator(".qw-meta").evaluate('node => node.scrollIntoView({block: "center"})')
     citizen.screenshot(path=str(screenshots / "widget.png"))
 
     # --- citizen asks for a human; then sends markup, which must stay text.
