@@ -55,7 +55,13 @@ async def main() -> int:
     rasa = RasaClient(settings.rasa_url, token=token, timeout_s=settings.rasa_timeout_s)
     sessions = session_factory(get_engine(settings.database_url))
     hours = OfficeHours.parse(settings.office_hours, settings.office_days, settings.office_timezone)
-    relay = Relay(rasa, sessions, settings.max_message_chars, hours=hours)
+    relay = Relay(
+        rasa,
+        sessions,
+        settings.max_message_chars,
+        hours=hours,
+        turn_salt=settings.hash_salt.get_secret_value(),
+    )
     bot = build_bot(
         settings.telegram_token.get_secret_value(),
         settings.telegram_api_base,
