@@ -17,6 +17,17 @@ from core.services import get_kb, get_sessionmaker
 logger = logging.getLogger(__name__)
 
 
+def last_topic(tracker: Tracker) -> str | None:
+    """Topic of the latest KB answer or suggestion in this conversation, for staff triage."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "bot":
+            continue
+        custom = (event.get("data") or {}).get("custom") or {}
+        if custom.get("topic"):
+            return str(custom["topic"])
+    return None
+
+
 class ActionOpenHandoff(Action):
     """Open (or reuse) a ticket, tell the citizen their place in the queue, pause the bot."""
 
@@ -29,7 +40,9 @@ class ActionOpenHandoff(Action):
         office = get_kb().office
         try:
             with session_scope(get_sessionmaker()) as session:
-                info = request_handoff(session, tracker.sender_id, "citizen_request")
+                info = request_handoff(
+                    session, tracker.sender_id, "citizen_request", topic=last_topic(tracker)
+                )
         except Exception:
             logger.exception("handoff_failed", extra={"event": "handoff_failed"})
             dispatcher.utter_message(

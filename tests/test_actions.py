@@ -253,3 +253,24 @@ async def test_lookup_denies_and_then_locks(action_env):
     assert all(d == {"type": "status_denied"} for d in denied)
     locked = payload((await run(ActionLookupCaseStatus(), tracker))[0])
     assert locked["type"] == "status_denied" and locked["retry_after_s"] > 0
+
+
+async def test_handoff_ticket_carries_the_topic_of_the_last_answer():
+    tracker = make_tracker("转人工", intent="request_human", sender_id="web:topic1")
+    tracker.events.append(
+        {
+            "event": "bot",
+            "text": "…",
+            "data": {
+                "custom": {
+                    "type": "kb_answer",
+                    "kb_id": "apostille_how_to_apply",
+                    "topic": "apostille",
+                }
+            },
+        }
+    )
+    messages, _ = await run(ActionOpenHandoff(), tracker)
+    with session_scope(services.get_sessionmaker()) as session:
+        ticket = session.get(HandoffTicket, payload(messages)["ticket"])
+        assert ticket.topic == "apostille"
