@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -20,6 +22,8 @@ from core.kb.ranker import Ranking, Thresholds, fused_scores, rank
 from core.services import get_index, get_kb
 from core.settings import get_settings
 from core.text import normalize
+
+logger = logging.getLogger(__name__)
 
 
 def selector_ranking(parse: dict[str, Any]) -> list[tuple[str, float]]:
@@ -148,8 +152,28 @@ def answer_or_suggest(
     return []
 
 
+_warmed = threading.Event()
+
+
+def _warm_up() -> None:
+    """Load the KB, BM25 and dense indexes (embedding the KB on a cold cache takes 10-35 s)."""
+    try:
+        if get_settings().kb_dense:
+            get_dense(get_kb(), get_settings().kb_cache_dir)
+        get_index()
+    except Exception:  # the first question will retry and report properly
+        logger.exception("kb_warm_up_failed", extra={"event": "kb_warm_up_failed"})
+
+
 class ActionAnswerKb(Action):
     """Reply with the KB entry the ResponseSelector chose, loaded from kb/ at run time."""
+
+    def __init__(self) -> None:
+        # The action server builds each action once at start: warm the indexes in the
+        # background so the first citizen does not wait for the KB embeddings.
+        if not _warmed.is_set():
+            _warmed.set()
+            threading.Thread(target=_warm_up, name="kb-warm-up", daemon=True).start()
 
     def name(self) -> str:
         return "action_answer_kb"

@@ -624,7 +624,8 @@ def main() -> int:
         else:
             notes.append(
                 "stock-Rasa baseline not run: no model for this data hash "
-                "(`.venv/bin/python scripts/eval.py --train-stock` trains it, ~5-10 min)."
+                "(`.venv/bin/python scripts/eval.py --train-stock` trains it; Rasa's default "
+                "DIET/ResponseSelector hyperparameters need well over 45 CPU-minutes here)."
             )
     report = write_report(cases, systems, model, notes)
     print(report)

@@ -118,7 +118,7 @@ def test_paths(matcher, table):
     assert "加拿大" in zh and "附加证明书即可" in zh and "2024年1月11日" in zh
     assert "不是公约缔约国" in sentence(non_member, table, "CONTACT", "zh")
     pending = sentence(india, table, "CONTACT", "zh")
-    assert "待官方核实" in pending and "CONTACT" in pending
+    assert "待官方核实" in pending and "请以办公室最新通知为准" in pending
     unknown = sentence(matcher.find("卡塔尔"), table, "CONTACT", "zh")
     assert "请向办公室确认" in unknown
     assert payload(member, table)["status"] == "member"

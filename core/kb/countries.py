@@ -211,8 +211,8 @@ def sentence(mention: Mention, table: CountryTable, contact: str, lang: str) -> 
         return (
             f"{c.en}: according to public sources {c.en} objected to China's accession, so the "
             f"Convention may not apply between China and {c.en} and documents generally still "
-            f"need consular legalization. This is not yet officially verified; please check "
-            f"with the office: {contact}."
+            "need consular legalization. This is not yet officially verified; please check "
+            "with the office (contact details below)."
         )
     if c.status == "member":
         return (
@@ -228,7 +228,7 @@ def sentence(mention: Mention, table: CountryTable, contact: str, lang: str) -> 
         )
     return (
         f"{c.zh}：据公开资料，{c.zh}对中国加入公约提出了反对，中国与{c.zh}之间公约可能不适用，"
-        f"文书一般仍需办理领事认证。这一点尚待官方核实，请以办公室最新通知为准，咨询：{contact}。"
+        "文书一般仍需办理领事认证。这一点尚待官方核实，请以办公室最新通知为准（咨询方式见下）。"
     )
 
 
