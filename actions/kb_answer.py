@@ -165,6 +165,14 @@ def _warm_up() -> None:
         logger.exception("kb_warm_up_failed", extra={"event": "kb_warm_up_failed"})
 
 
+def emergency_first(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> list[dict[str, Any]] | None:
+    """The emergency reply when the message describes one (checked before any answer)."""
+    emergency = detect(message_text(tracker))
+    return respond_emergency(dispatcher, tracker, emergency) if emergency is not None else None
+
+
 class ActionAnswerKb(Action):
     """Reply with the KB entry the ResponseSelector chose, loaded from kb/ at run time."""
 
@@ -181,9 +189,9 @@ class ActionAnswerKb(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        emergency = detect(message_text(tracker))
-        if emergency is not None:
-            return respond_emergency(dispatcher, tracker, emergency)
+        urgent = emergency_first(dispatcher, tracker)
+        if urgent is not None:
+            return urgent
         return answer_or_suggest(dispatcher, tracker, tracker.latest_message or {})
 
 
@@ -196,9 +204,9 @@ class ActionHandleFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        emergency = detect(message_text(tracker))
-        if emergency is not None:
-            return respond_emergency(dispatcher, tracker, emergency)
+        urgent = emergency_first(dispatcher, tracker)
+        if urgent is not None:
+            return urgent
         return answer_or_suggest(dispatcher, tracker, {})
 
 
@@ -211,9 +219,9 @@ class ActionRefuseOutOfScope(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        emergency = detect(message_text(tracker))
-        if emergency is not None:
-            return respond_emergency(dispatcher, tracker, emergency)
+        urgent = emergency_first(dispatcher, tracker)
+        if urgent is not None:
+            return urgent
         dispatcher.utter_message(
             text=replies.OUT_OF_SCOPE_ZH,
             json_message={"type": "out_of_scope", "reason": "not_office_service"},

@@ -132,6 +132,15 @@ def _idempotent(
     return JSONResponse(status_code=status_code, content=content)
 
 
+def _bad_reference(exc: ValueError) -> JSONResponse:
+    return error(
+        422,
+        "invalid_request",
+        "请求内容不符合要求。",
+        fields=[{"field": "reference", "problem": str(exc)}],
+    )
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -184,12 +193,7 @@ def put_case(
             session, reference, body, settings.hash_salt.get_secret_value(), _now()
         )
     except ValueError as exc:
-        return error(
-            422,
-            "invalid_request",
-            "请求内容不符合要求。",
-            fields=[{"field": "reference", "problem": str(exc)}],
-        )
+        return _bad_reference(exc)
     except CaseConflict as exc:
         return error(409, "kind_conflict", str(exc))
     content = {**_out(result.case), "changed": result.changed}
@@ -210,12 +214,7 @@ def post_event(reference: str, body: EventIn, session: SessionDep, token: TokenD
     try:
         event, created = add_case_event(session, reference, body, _now())
     except ValueError as exc:
-        return error(
-            422,
-            "invalid_request",
-            "请求内容不符合要求。",
-            fields=[{"field": "reference", "problem": str(exc)}],
-        )
+        return _bad_reference(exc)
     except CaseNotFound:
         return error(404, "not_found", "没有该业务编号。")
     case = session.get(Case, event.case_id)
