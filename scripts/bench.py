@@ -50,6 +50,14 @@ def pct(values: list[float], q: float) -> float:
 
 
 def summary(latencies_ms: list[float], errors: int) -> dict[str, float]:
+    if not latencies_ms:
+        return {
+            "n": 0,
+            "p50": float("nan"),
+            "p95": float("nan"),
+            "p99": float("nan"),
+            "errors": errors,
+        }
     return {
         "n": len(latencies_ms),
         "p50": pct(latencies_ms, 50),
@@ -117,7 +125,7 @@ def timed_post(
 
 
 def scenarios(
-    rasa: str, api: str
+    rasa: str, api: str, token: str
 ) -> dict[str, Callable[[httpx.AsyncClient, str], Awaitable[list[float]]]]:
     webhook = timed_post(
         f"{rasa}/webhooks/rest/webhook",
@@ -130,7 +138,9 @@ def scenarios(
         lambda r: bool(r.json().get("messages")),
     )
     parse = timed_post(
-        f"{rasa}/model/parse", lambda s, t: {"text": t}, lambda r: "intent" in r.json()
+        f"{rasa}/model/parse?token={token}",
+        lambda s, t: {"text": t},
+        lambda r: "intent" in r.json(),
     )
 
     async def kb(client: httpx.AsyncClient, sender: str) -> list[float]:
@@ -238,10 +248,12 @@ def table(rows: list[tuple[str, dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
-async def measure(rasa: str, api: str, quick: bool) -> list[tuple[str, dict[str, float]]]:
+async def measure(
+    rasa: str, api: str, token: str, quick: bool
+) -> list[tuple[str, dict[str, float]]]:
     rows = []
     loads = [(1, 20 if quick else 100), (10, 5 if quick else 20), (50, 2 if quick else 10)]
-    for name, turn in scenarios(rasa, api).items():
+    for name, turn in scenarios(rasa, api, token).items():
         for users, turns in loads:
             label = f"{name} — {'sequential' if users == 1 else f'{users} concurrent users'}"
             result = await run_load(turn, users, turns)
@@ -270,7 +282,7 @@ def main(argv: list[str]) -> int:
             rasa = f"http://127.0.0.1:{ports['rasa']}"
             api = f"http://127.0.0.1:{ports['api']}"
             assert http_ok(f"{api}/healthz")
-            rows = asyncio.run(measure(rasa, api, args.quick))
+            rows = asyncio.run(measure(rasa, api, token, args.quick))
             memory = {s.name: rss_mb(s.proc.pid) for s in stack.services if s.proc}
         finally:
             stack.down()
@@ -293,6 +305,8 @@ def write_report(rows, memory, rasa_ready_s, model, trainings, quick) -> None:  
         f"Measured by `make bench` on {dt.date.today().isoformat()}, {cores} cores, loopback only"
         + (" (quick run: fewer requests)." if quick else "."),
         "Each latency row is one load level; the baselines were measured in the same run.",
+        "Answer quality (accuracy, refusals, emergency recall) is measured by `make eval`: "
+        "see [eval.md](eval.md).",
         "",
         table(rows),
         "",
