@@ -14,7 +14,6 @@ import asyncio
 import datetime as dt
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,21 +26,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.db.engine import build_engine, session_factory, session_scope  # noqa: E402
-from core.db.migrate import upgrade  # noqa: E402
 from core.kb import load_kb  # noqa: E402
 from core.kb.search import BM25Index  # noqa: E402
-from core.seed import seed_demo_cases  # noqa: E402
-from core.settings import DEV_SALT  # noqa: E402
-from scripts.stack import Stack, build_stack, current_model, http_ok, write_endpoints  # noqa: E402
+from scripts.stack import Stack, current_model, http_ok, local_stack  # noqa: E402
 
 KB_QUESTION = "附加证明书怎么办理？"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def pct(values: list[float], q: float) -> float:
@@ -177,26 +166,9 @@ def bm25_baseline() -> dict[str, float]:
     return summary(latencies, 0)
 
 
-def start_stack(work: Path, token: str) -> tuple[Stack, dict[str, int], float]:
-    url = f"sqlite:///{work / 'app.db'}"
-    upgrade(url)
-    with session_scope(session_factory(build_engine(url))) as session:
-        seed_demo_cases(session, DEV_SALT, dt.datetime.now(dt.UTC))
-    ports = {"rasa": free_port(), "actions": free_port(), "api": free_port()}
-    endpoints = write_endpoints(
-        work / "endpoints.yml", action_port=ports["actions"], tracker_db=work / "tracker.db"
-    )
-    stack = build_stack(
-        model=current_model(),
-        database_url=url,
-        rasa_port=ports["rasa"],
-        action_port=ports["actions"],
-        api_port=ports["api"],
-        rasa_token=token,
-        endpoints=endpoints,
-        log_dir=work / "log",
-        extra_env={"HASH_SALT": DEV_SALT, "LOG_SALT": DEV_SALT},
-    )
+def start_stack(work: Path) -> tuple[Stack, dict[str, int], float]:
+    """Start the system on free ports; seconds from spawn until Rasa is ready."""
+    stack, ports = local_stack(work, model=current_model())
     started = time.monotonic()
     for service in stack.services:
         stack.start(service)
@@ -275,9 +247,9 @@ def main(argv: list[str]) -> int:
     if not model.exists():
         print(f"no model {model.name}: run make train first", file=sys.stderr)
         return 1
-    token = secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory() as tmp:
-        stack, ports, rasa_ready_s = start_stack(Path(tmp), token)
+        stack, ports, rasa_ready_s = start_stack(Path(tmp))
+        token = stack.env["RASA_TOKEN"]
         try:
             rasa = f"http://127.0.0.1:{ports['rasa']}"
             api = f"http://127.0.0.1:{ports['api']}"

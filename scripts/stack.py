@@ -6,8 +6,11 @@ system the same way.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,6 +19,8 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -201,3 +206,49 @@ def write_endpoints(path: Path, *, action_port: int, tracker_db: Path) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def local_stack(
+    work: Path,
+    *,
+    model: Path,
+    ports: dict[str, int] | None = None,
+    extra_env: dict[str, str] | None = None,
+    seed: Callable[[Session], None] | None = None,
+) -> tuple[Stack, dict[str, int]]:
+    """A stack for tests, eval and bench: free ports, a fresh SQLite app DB in `work`, migrated
+    and seeded with the demo cases (plus `seed`), development salts. Not started yet."""
+    from core.db.engine import build_engine, session_factory, session_scope
+    from core.db.migrate import upgrade
+    from core.seed import seed_demo_cases
+    from core.settings import DEV_SALT
+
+    url = f"sqlite:///{work / 'app.db'}"
+    upgrade(url)
+    with session_scope(session_factory(build_engine(url))) as session:
+        seed_demo_cases(session, DEV_SALT, dt.datetime.now(dt.UTC))
+        if seed is not None:
+            seed(session)
+    ports = ports or {"rasa": free_port(), "actions": free_port(), "api": free_port()}
+    endpoints = write_endpoints(
+        work / "endpoints.yml", action_port=ports["actions"], tracker_db=work / "tracker.db"
+    )
+    stack = build_stack(
+        model=model,
+        database_url=url,
+        rasa_port=ports["rasa"],
+        action_port=ports["actions"],
+        api_port=ports["api"],
+        rasa_token=secrets.token_urlsafe(16),
+        endpoints=endpoints,
+        log_dir=work / "log",
+        extra_env={"HASH_SALT": DEV_SALT, "LOG_SALT": DEV_SALT, **(extra_env or {})},
+    )
+    return stack, ports

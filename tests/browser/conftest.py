@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import secrets
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
-from core.db.engine import build_engine, session_factory, session_scope
-from core.db.migrate import upgrade
-from core.seed import seed_demo_cases
-from core.settings import DEV_SALT
 from core.staff import create_user
-from scripts.stack import Stack, build_stack, current_model, write_endpoints
+from scripts.stack import Stack, current_model, local_stack
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -30,12 +24,6 @@ CHROMIUM_ARGS = [
 STAFF_PASSWORD = "browser-test-password"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def browser_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, str]]:
     """Rasa, actions and api on free ports; staff users agent1/locked1 exist. Yields (stack, url)."""
@@ -43,34 +31,19 @@ def browser_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[St
     model = Path(os.environ["E2E_MODEL"]) if os.environ.get("E2E_MODEL") else current_model()
     if not model.exists():
         pytest.fail(f"no trained model {model.name}: run `make train` first")
-    work = tmp_path_factory.mktemp("browser")
-    url = f"sqlite:///{work / 'app.db'}"
-    upgrade(url)
-    with session_scope(session_factory(build_engine(url))) as session:
-        seed_demo_cases(session, DEV_SALT, dt.datetime.now(dt.UTC))
+
+    def staff(session: Session) -> None:
         create_user(session, "agent1", STAFF_PASSWORD, "agent")
         create_user(session, "locked1", STAFF_PASSWORD, "agent")
-    rasa_port, action_port, api_port = _free_port(), _free_port(), _free_port()
-    endpoints = write_endpoints(
-        work / "endpoints.yml", action_port=action_port, tracker_db=work / "tracker.db"
-    )
-    running = build_stack(
+
+    # Staff are "on duty" around the clock here, so no after-hours notice varies the flow.
+    running, ports = local_stack(
+        tmp_path_factory.mktemp("browser"),
         model=model,
-        database_url=url,
-        rasa_port=rasa_port,
-        action_port=action_port,
-        api_port=api_port,
-        rasa_token=secrets.token_urlsafe(16),
-        endpoints=endpoints,
-        log_dir=work / "log",
-        # Staff are "on duty" around the clock here, so no after-hours notice varies the flow.
-        extra_env={
-            "HASH_SALT": DEV_SALT,
-            "LOG_SALT": DEV_SALT,
-            "OFFICE_HOURS": "00:00-23:59:59",
-            "OFFICE_DAYS": "1-7",
-        },
+        seed=staff,
+        extra_env={"OFFICE_HOURS": "00:00-23:59:59", "OFFICE_DAYS": "1-7"},
     )
+    api_port = ports["api"]
     try:
         running.up(timeout_s=400)
         yield running, f"http://127.0.0.1:{api_port}"

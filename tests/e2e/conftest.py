@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,21 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.db.engine import build_engine, session_factory, session_scope
-from core.db.migrate import upgrade
-from core.seed import seed_demo_cases
-from core.settings import DEV_SALT
-from scripts.stack import Stack, build_stack, current_model, write_endpoints
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
+from scripts.stack import Stack, current_model, free_port, local_stack
 
 # Free ports chosen per run, so parallel runs (and `make run`) never collide.
-RASA_PORT, ACTION_PORT, API_PORT = _free_port(), _free_port(), _free_port()
+RASA_PORT, ACTION_PORT, API_PORT = free_port(), free_port(), free_port()
 
 
 @pytest.fixture(scope="session")
@@ -33,26 +20,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     model = current_model()
     if not model.exists():
         pytest.fail(f"no trained model {model.name}: run `make train` first")
-    work = tmp_path_factory.mktemp("e2e")
-    url = f"sqlite:///{work / 'app.db'}"
-    upgrade(url)
-    import datetime as dt
-
-    with session_scope(session_factory(build_engine(url))) as session:
-        seed_demo_cases(session, DEV_SALT, dt.datetime.now(dt.UTC))
-    endpoints = write_endpoints(
-        work / "endpoints.yml", action_port=ACTION_PORT, tracker_db=work / "tracker.db"
-    )
-    running = build_stack(
+    running, _ = local_stack(
+        tmp_path_factory.mktemp("e2e"),
         model=model,
-        database_url=url,
-        rasa_port=RASA_PORT,
-        action_port=ACTION_PORT,
-        api_port=API_PORT,
-        rasa_token=secrets.token_urlsafe(16),
-        endpoints=endpoints,
-        log_dir=work / "log",
-        extra_env={"HASH_SALT": DEV_SALT, "LOG_SALT": DEV_SALT},
+        ports={"rasa": RASA_PORT, "actions": ACTION_PORT, "api": API_PORT},
     )
     try:
         running.up(timeout_s=400)
