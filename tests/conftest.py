@@ -95,3 +95,20 @@ def db_session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sessi
         outer.rollback()
         connection.close()
         engine.dispose()
+
+
+@pytest.fixture
+async def telegram():
+    """A fake Telegram Bot API server on 127.0.0.1 recording every call."""
+    from tests.fake_telegram import FakeTelegram
+
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def tg_settings(settings: Settings) -> Settings:
+    """Settings with a fast outbox loop for bot tests."""
+    return settings.model_copy(update={"telegram_outbox_interval_s": 0.05})

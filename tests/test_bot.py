@@ -15,26 +15,12 @@ from core.db.models import ChannelPreference, Feedback, HandoffTicket, Subscript
 from core.rasa_client import BotMessage
 from core.relay import Relay
 from tests.fake_telegram import (
-    FakeTelegram,
     callback_update,
     group_update,
     message_update,
     start_bot,
 )
 from tests.fakes import FakeRasa
-
-
-@pytest.fixture
-async def telegram():
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def tg_settings(settings):
-    return settings.model_copy(update={"telegram_outbox_interval_s": 0.05})
 
 
 @pytest.fixture

@@ -28,19 +28,6 @@ from tests.fakes import FakeRasa
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 
-@pytest.fixture
-async def telegram():
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def tg_settings(settings):
-    return settings.model_copy(update={"telegram_outbox_interval_s": 0.05})
-
-
 def enqueue(sessions, sender_id: str, text: str, kind: str = "staff_reply", **extra) -> int:
     channel = sender_id.split(":", 1)[0]
     with session_scope(sessions) as session:
