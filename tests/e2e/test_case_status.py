@@ -19,8 +19,7 @@ def last(payloads):
 
 
 @pytest.mark.parametrize("reference, kind, state, name, last4", DEMO_CASES)
-def test_each_case_kind_is_looked_up_after_verification(convo, reference, kind, state, name,
-                                                        last4):
+def test_each_case_kind_is_looked_up_after_verification(convo, reference, kind, state, name, last4):
     prompt = last(convo.payloads(f"我想查一下{reference.lower().replace('-', ' ')}的进度"))
     assert prompt == {"type": "status_prompt", "need": "verification"}
     replies = convo.say(last4)
@@ -28,8 +27,9 @@ def test_each_case_kind_is_looked_up_after_verification(convo, reference, kind, 
     assert status["type"] == "status"
     assert (status["reference"], status["kind"], status["state"]) == (reference, kind, state)
     text = " ".join(m.get("text", "") for m in replies)
-    assert name not in text and name[0] + "*" not in text and last4 not in text.replace(
-        reference, "")
+    assert (
+        name not in text and name[0] + "*" not in text and last4 not in text.replace(reference, "")
+    )
 
 
 def test_query_code_verifies_too(convo):
@@ -42,20 +42,29 @@ def test_subscription_gets_notified_through_the_outbox(convo, database_url):
     convo.say("查询进度 IN-2026-000321")
     assert last(convo.payloads("1357"))["type"] == "status"
     subscribed = last(convo.payloads("有进展通知我"))
-    assert subscribed == {"type": "subscription", "state": "subscribed",
-                          "reference": "IN-2026-000321"}
+    assert subscribed == {
+        "type": "subscription",
+        "state": "subscribed",
+        "reference": "IN-2026-000321",
+    }
     sessions = session_factory(build_engine(database_url))
     with session_scope(sessions) as session:
         import datetime as dt
 
-        add_case_event(session, "IN-2026-000321",
-                       EventIn(event_id=f"e2e-{convo.sender}", state="completed"),
-                       dt.datetime.now(dt.UTC))
+        add_case_event(
+            session,
+            "IN-2026-000321",
+            EventIn(event_id=f"e2e-{convo.sender}", state="completed"),
+            dt.datetime.now(dt.UTC),
+        )
     with session_scope(sessions) as session:
         rows = session.scalars(select(Outbox).where(Outbox.sender_id == convo.sender)).all()
     assert [(r.kind, r.payload["state"]) for r in rows] == [("notification", "completed")]
-    assert last(convo.payloads("取消通知")) == {"type": "subscription", "state": "unsubscribed",
-                                              "count": 1}
+    assert last(convo.payloads("取消通知")) == {
+        "type": "subscription",
+        "state": "unsubscribed",
+        "count": 1,
+    }
 
 
 def test_subscribing_without_verification_asks_for_a_lookup_first(convo):
@@ -72,8 +81,9 @@ def test_brute_force_hits_the_lockout_with_one_message_for_all_failures(convo):
     assert outcomes[5]["type"] == "status_denied" and outcomes[5]["retry_after_s"] > 0
 
 
-@pytest.mark.parametrize("text", ["<script>alert(1)</script>", "'; DROP TABLE cases; --",
-                                  "😀😀😀", "号" * 3000])
+@pytest.mark.parametrize(
+    "text", ["<script>alert(1)</script>", "'; DROP TABLE cases; --", "😀😀😀", "号" * 3000]
+)
 def test_bad_references_are_asked_again_politely(convo, text):
     convo.say("查询进度")
     reply = last(convo.payloads(text))
