@@ -82,12 +82,17 @@ class Relay:
             )
         try:
             answer = await self.rasa.send(sender_id, cleaned, metadata=metadata)
-            await self._record(sender_id, [m.custom for m in answer if m.custom])
-            return self._with_hours_notice(answer)
         except RasaUnavailable as exc:
             logger.warning(
                 "rasa_unavailable", extra={"event": "rasa_unavailable", "error": str(exc)}
             )
+        else:
+            if any(m.custom for m in answer):
+                await self._record(sender_id, [m.custom for m in answer if m.custom])
+                return self._with_hours_notice(answer)
+            # Every turn of this assistant ends with a payload; none means Rasa could not run
+            # its action (action server down, action error): the citizen would get silence.
+            logger.warning("rasa_no_reply", extra={"event": "rasa_no_reply"})
         try:
             parked = await asyncio.to_thread(self._park, sender_id, cleaned)
         except Exception as exc:

@@ -20,11 +20,13 @@ class Settings(BaseSettings):
 
     app_env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///var/app.db"  # embedded default; PostgreSQL in production
-    redis_url: str | None = None  # None → Rasa uses its in-process lock store
+    redis_url: str | None = None  # Rasa's lock store; required with PostgreSQL (several replicas)
+    tracker_database_url: str | None = None  # Rasa's tracker store; None → DATABASE_URL
 
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: SecretStr | None = None  # protects Rasa's HTTP API (not the REST webhook)
     rasa_timeout_s: float = 30.0
+    action_server_url: str = "http://127.0.0.1:5055"  # checked by the api's /readyz
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

@@ -13,7 +13,7 @@ import time
 from core.db.migrate import upgrade
 from core.seed import main as seed_main
 from core.settings import get_settings
-from scripts.stack import ROOT, build_stack, current_model
+from scripts.stack import PROD_ENDPOINTS, ROOT, build_stack, current_model, rasa_store_env
 
 
 def main() -> int:
@@ -30,6 +30,20 @@ def main() -> int:
     token = (
         settings.rasa_token.get_secret_value() if settings.rasa_token else secrets.token_urlsafe(24)
     )
+    endpoints, store_env = ROOT / "endpoints.yml", {}
+    if settings.database_url.startswith("postgresql"):
+        try:
+            store_env = rasa_store_env(
+                settings.database_url,
+                settings.redis_url,
+                action_port=5055,
+                tracker_database_url=settings.tracker_database_url,
+            )
+        except ValueError as exc:
+            print(f"config: {exc}", file=sys.stderr)
+            return 1
+        endpoints = PROD_ENDPOINTS
+        print("production stores: PostgreSQL tracker store, Redis lock store")
     bot = settings.telegram_token is not None
     if not bot:
         print("TELEGRAM_TOKEN is not set; Telegram bot disabled")
@@ -37,10 +51,11 @@ def main() -> int:
         model=model,
         database_url=settings.database_url,
         rasa_token=token,
-        endpoints=ROOT / "endpoints.yml",
+        endpoints=endpoints,
         log_dir=ROOT / "var" / "log",
         api_port=settings.api_port,
         bot=bot,
+        extra_env=store_env,
     )
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:

@@ -25,10 +25,13 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parents[1]
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 APP_PY = ROOT / ".venv" / "bin" / "python"
+PROD_ENDPOINTS = ROOT / "endpoints.prod.yml"
 
 
 def current_model() -> Path:
-    """The model file named by the current data/kb/config hash."""
+    """The model file named by the current data/kb/config hash (QIAOWU_MODEL overrides it)."""
+    if os.environ.get("QIAOWU_MODEL"):
+        return Path(os.environ["QIAOWU_MODEL"]).resolve()
     sys.path.insert(0, str(ROOT / "scripts"))
     from model_hash import model_hash  # stdlib-only module beside this one
 
@@ -123,6 +126,31 @@ class Stack:
                 service.proc.wait()
 
 
+def rasa_service(name: str, model: Path, port: int, token: str, endpoints: Path) -> Service:
+    """One Rasa server (several replicas may share a tracker and lock store)."""
+    return Service(
+        name,
+        [
+            str(RASA_BIN),
+            "run",
+            "--model",
+            str(model),
+            "--enable-api",
+            "--auth-token",
+            token,
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(ROOT / "credentials.yml"),
+        ],
+        f"http://127.0.0.1:{port}/status?token={token}",
+    )
+
+
 def build_stack(
     *,
     model: Path,
@@ -145,6 +173,7 @@ def build_stack(
         "DATABASE_URL": database_url,
         "RASA_URL": f"http://127.0.0.1:{rasa_port}",
         "RASA_TOKEN": rasa_token,
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}",
         "SANIC_HOST": "127.0.0.1",
         **(extra_env or {}),
     }
@@ -154,27 +183,7 @@ def build_stack(
             [str(APP_PY), "-m", "actions", "--port", str(action_port)],
             f"http://127.0.0.1:{action_port}/health",
         ),
-        Service(
-            "rasa",
-            [
-                str(RASA_BIN),
-                "run",
-                "--model",
-                str(model),
-                "--enable-api",
-                "--auth-token",
-                rasa_token,
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(rasa_port),
-                "--endpoints",
-                str(endpoints),
-                "--credentials",
-                str(ROOT / "credentials.yml"),
-            ],
-            f"http://127.0.0.1:{rasa_port}/status?token={rasa_token}",
-        ),
+        rasa_service("rasa", model, rasa_port, rasa_token, endpoints),
     ]
     if api_port is not None:
         services.append(
@@ -208,6 +217,49 @@ def write_endpoints(path: Path, *, action_port: int, tracker_db: Path) -> Path:
     return path
 
 
+def rasa_store_env(
+    database_url: str,
+    redis_url: str | None,
+    *,
+    action_port: int,
+    tracker_database_url: str | None = None,
+    lock_prefix: str = "qiaowu",
+) -> dict[str, str]:
+    """Environment for endpoints.prod.yml: PostgreSQL tracker store and Redis lock store.
+
+    Derived from the app's DATABASE_URL (or TRACKER_DATABASE_URL) and REDIS_URL, so operators
+    configure each server once. ValueError when the combination cannot run several replicas.
+    """
+    from urllib.parse import urlsplit
+
+    from sqlalchemy.engine import make_url
+
+    tracker = make_url(tracker_database_url or database_url)
+    if tracker.get_backend_name() != "postgresql":
+        raise ValueError("the production tracker store needs a postgresql:// database URL")
+    if not redis_url:
+        raise ValueError("REDIS_URL is required with a PostgreSQL DATABASE_URL (Rasa lock store)")
+    redis = urlsplit(redis_url)
+    if redis.scheme not in ("redis", "rediss") or not redis.hostname:
+        raise ValueError("REDIS_URL must look like redis://[:password@]host:port/db")
+    if not lock_prefix.isalnum():
+        raise ValueError("the Redis lock prefix must be letters and digits only")
+    db = redis.path.lstrip("/")
+    return {
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
+        # Rasa's tracker store runs on psycopg2: the plain postgresql:// driver name.
+        "TRACKER_DB_URL": tracker.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        ),
+        "TRACKER_DB_NAME": tracker.database or "",
+        "REDIS_HOST": redis.hostname,
+        "REDIS_PORT": str(redis.port or 6379),
+        "REDIS_DB": db if db.isdigit() else "1",
+        "REDIS_PASSWORD": redis.password or "",
+        "REDIS_LOCK_PREFIX": lock_prefix,
+    }
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now."""
     with socket.socket() as sock:
@@ -222,24 +274,39 @@ def local_stack(
     ports: dict[str, int] | None = None,
     extra_env: dict[str, str] | None = None,
     seed: Callable[[Session], None] | None = None,
+    database_url: str | None = None,
+    redis_url: str | None = None,
 ) -> tuple[Stack, dict[str, int]]:
-    """A stack for tests, eval and bench: free ports, a fresh SQLite app DB in `work`, migrated
-    and seeded with the demo cases (plus `seed`), development salts. Not started yet."""
+    """A stack for tests, eval and bench: free ports, development salts, an app DB migrated and
+    seeded with the demo cases (plus `seed`). Not started yet.
+
+    By default the app DB and Rasa's tracker store are fresh SQLite files in `work`; with a
+    PostgreSQL `database_url` (an empty database) and `redis_url` it runs in production mode:
+    both on PostgreSQL (endpoints.prod.yml) and Rasa's lock store on Redis.
+    """
     from core.db.engine import build_engine, session_factory, session_scope
     from core.db.migrate import upgrade
     from core.seed import seed_demo_cases
     from core.settings import DEV_SALT
 
-    url = f"sqlite:///{work / 'app.db'}"
+    url = database_url or f"sqlite:///{work / 'app.db'}"
     upgrade(url)
-    with session_scope(session_factory(build_engine(url))) as session:
+    engine = build_engine(url)
+    with session_scope(session_factory(engine)) as session:
         seed_demo_cases(session, DEV_SALT, dt.datetime.now(dt.UTC))
         if seed is not None:
             seed(session)
+    engine.dispose()
     ports = ports or {"rasa": free_port(), "actions": free_port(), "api": free_port()}
-    endpoints = write_endpoints(
-        work / "endpoints.yml", action_port=ports["actions"], tracker_db=work / "tracker.db"
-    )
+    env = {"HASH_SALT": DEV_SALT, "LOG_SALT": DEV_SALT}
+    if database_url is None:
+        endpoints = write_endpoints(
+            work / "endpoints.yml", action_port=ports["actions"], tracker_db=work / "tracker.db"
+        )
+    else:
+        endpoints = PROD_ENDPOINTS
+        env |= rasa_store_env(url, redis_url, action_port=ports["actions"])
+        env["REDIS_URL"] = redis_url or ""
     stack = build_stack(
         model=model,
         database_url=url,
@@ -249,6 +316,6 @@ def local_stack(
         rasa_token=secrets.token_urlsafe(16),
         endpoints=endpoints,
         log_dir=work / "log",
-        extra_env={"HASH_SALT": DEV_SALT, "LOG_SALT": DEV_SALT, **(extra_env or {})},
+        extra_env={**env, **(extra_env or {})},
     )
     return stack, ports

@@ -15,6 +15,7 @@ class FakeRasa:
     def __init__(self) -> None:
         self.received: list[dict[str, str]] = []
         self.down = False
+        self.silent = False  # answers 200 [] as Rasa does when a custom action failed
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         if self.down:
@@ -23,6 +24,8 @@ class FakeRasa:
             return httpx.Response(200, json={"model_file": "fake.tar.gz"})
         body = json.loads(request.content)
         self.received.append(body)
+        if self.silent:
+            return httpx.Response(200, json=[])
         sender = body["sender"]
         return httpx.Response(
             200,

@@ -102,8 +102,9 @@ def test_wrong_shape_names_the_field(client, payload):
     assert response.json()["error"]["code"] == "invalid_request"
 
 
-def test_rasa_down_parks_message_for_staff(client, rasa, sessions):
-    rasa.down = True
+@pytest.mark.parametrize("failure", ["down", "silent"])
+def test_rasa_down_or_silent_parks_message_for_staff(client, rasa, sessions, failure):
+    setattr(rasa, failure, True)  # silent: Rasa could not run its action (action server down)
     response = post(client, "我的签证材料怎么准备？")
     assert response.status_code == 200
     custom = response.json()["messages"][0]["custom"]
@@ -116,11 +117,10 @@ def test_rasa_down_parks_message_for_staff(client, rasa, sessions):
 
 
 def test_rasa_and_database_down_refuses_without_accepting(settings, rasa):
+    from sqlalchemy import create_engine
     from sqlalchemy.orm import sessionmaker
 
-    from core.db.engine import build_engine
-
-    broken = sessionmaker(bind=build_engine("sqlite:////nonexistent-dir/x/y.db"))
+    broken = sessionmaker(bind=create_engine("sqlite:////dev/null/cannot-open.db"))
     rasa.down = True
     relay = Relay(rasa.client(), broken, settings.max_message_chars)
     with TestClient(create_app(settings, relay=relay), raise_server_exceptions=False) as c:
@@ -146,9 +146,68 @@ def test_unknown_route_is_json_404(client):
     assert response.status_code == 404 and response.json()["error"]["code"] == "http_404"
 
 
-def test_health_and_readiness(client):
-    assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json()["rasa"] == "ok"
+@pytest.fixture
+def action_server():
+    """A stand-in action server answering /health, on a free port."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/health" else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_health_and_readiness(settings, sessions, rasa, action_server):
+    settings = settings.model_copy(update={"action_server_url": action_server})
+    relay = Relay(rasa.client(), sessions, settings.max_message_chars)
+    with TestClient(create_app(settings, relay=relay), raise_server_exceptions=False) as c:
+        assert c.get("/healthz").json() == {"status": "ok"}
+        ready = c.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json() == {
+            "status": "ok",
+            "rasa": "ok",
+            "action_server": "ok",
+            "database": "ok",
+        }
+        rasa.down = True
+        down = c.get("/readyz")
+        assert down.status_code == 503
+        assert down.json() | {"status": None} == {
+            "status": None,
+            "rasa": "unavailable",
+            "action_server": "ok",
+            "database": "ok",
+        }
+
+
+def test_readiness_names_an_unreachable_action_server_and_database(settings, rasa):
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    from scripts.stack import free_port
+
+    settings = settings.model_copy(update={"action_server_url": f"http://127.0.0.1:{free_port()}"})
+    broken = sessionmaker(bind=create_engine("sqlite:////dev/null/cannot-open.db"))
+    relay = Relay(rasa.client(), broken, settings.max_message_chars)
+    with TestClient(create_app(settings, relay=relay), raise_server_exceptions=False) as c:
+        ready = c.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json() == {
+        "status": "unavailable",
+        "rasa": "ok",
+        "action_server": "unavailable",
+        "database": "unavailable",
+    }
 
 
 def test_rasa_blank_line_splits_are_joined_into_one_turn():

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
-from api.deps import RelayDep
+from api.deps import RelayDep, SettingsDep
+from core.health import readiness
 
 router = APIRouter()
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -35,8 +36,17 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", tags=["health"])
-async def readyz(relay: RelayDep) -> dict[str, str]:
-    """Readiness: Rasa answers with a model loaded."""
-    ready = await relay.rasa.is_ready()
-    return {"status": "ok" if ready else "degraded", "rasa": "ok" if ready else "unavailable"}
+@router.get(
+    "/readyz",
+    tags=["health"],
+    responses={503: {"description": "A dependency is unavailable (named in the body)"}},
+)
+async def readyz(relay: RelayDep, settings: SettingsDep) -> JSONResponse:
+    """Readiness: Rasa has a model loaded, the action server and the app database answer."""
+    checks = await readiness(relay.rasa, settings.action_server_url, relay.sessions)
+    ready = all(checks.values())
+    body = {
+        "status": "ok" if ready else "unavailable",
+        **{name: "ok" if ok else "unavailable" for name, ok in checks.items()},
+    }
+    return JSONResponse(body, status_code=200 if ready else 503)
