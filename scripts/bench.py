@@ -28,9 +28,36 @@ sys.path.insert(0, str(ROOT))
 
 from core.kb import load_kb  # noqa: E402
 from core.kb.search import BM25Index  # noqa: E402
-from scripts.stack import Stack, current_model, http_ok, local_stack  # noqa: E402
+from scripts.stack import (  # noqa: E402
+    Stack,
+    current_model,
+    free_port,
+    http_ok,
+    local_stack,
+    rasa_service,
+)
 
 KB_QUESTION = "附加证明书怎么办理？"
+
+
+def dev_questions() -> list[str]:
+    """In-scope questions of tests/eval/dev_set.yml: varied wording, so the answer path runs
+    NLU, BM25 and the encoder for real (a repeated question would hit the embedding cache)."""
+    from scripts.eval import load_cases
+
+    return [c.text for c in load_cases() if c.kind == "in_scope"]
+
+
+_QUESTIONS: list[str] = []
+
+
+def next_question() -> str:
+    """The dev-set questions in turn (one shared rotation for every scenario)."""
+    if not _QUESTIONS:
+        _QUESTIONS.extend(reversed(dev_questions()))
+    question = _QUESTIONS.pop()
+    _QUESTIONS.insert(0, question)
+    return question
 
 
 def pct(values: list[float], q: float) -> float:
@@ -133,7 +160,7 @@ def scenarios(
     )
 
     async def kb(client: httpx.AsyncClient, sender: str) -> list[float]:
-        return [await webhook(client, sender, KB_QUESTION)]
+        return [await webhook(client, sender, next_question())]
 
     async def status(client: httpx.AsyncClient, sender: str) -> list[float]:
         return [
@@ -142,17 +169,72 @@ def scenarios(
         ]
 
     async def widget_kb(client: httpx.AsyncClient, sender: str) -> list[float]:
-        return [await widget(client, sender, KB_QUESTION)]
+        return [await widget(client, sender, next_question())]
 
     async def nlu_only(client: httpx.AsyncClient, sender: str) -> list[float]:
-        return [await parse(client, sender, KB_QUESTION)]
+        return [await parse(client, sender, next_question())]
 
     return {
-        "webhook: KB answer": kb,
+        "webhook: KB answer (dev-set questions)": kb,
         "webhook: status lookup (per message)": status,
         "widget api: KB answer": widget_kb,
-        "baseline: Rasa /model/parse (NLU only)": nlu_only,
+        "baseline: Rasa /model/parse (NLU only, our model)": nlu_only,
     }
+
+
+async def telegram_load(
+    rasa: str, database_url: str, users: int, turns_per_user: int
+) -> dict[str, float]:
+    """The real bot (aiogram, polling) against the fake Bot API server of the tests: time from
+    an update being available to the bot's sendMessage for that chat."""
+    from core.db.engine import build_engine, session_factory
+    from core.rasa_client import RasaClient
+    from core.relay import Relay
+    from tests.fake_telegram import FakeTelegram, message_update, start_bot
+
+    telegram = FakeTelegram()
+    await telegram.start()
+    rasa_client = RasaClient(rasa, timeout_s=60)
+    relay = Relay(rasa_client, session_factory(build_engine(database_url)))
+    running = await start_bot(telegram, relay, load_kb(ROOT / "kb"), background=False)
+    replied: dict[int, asyncio.Event] = {}
+    seen = 0
+
+    async def watch() -> None:
+        nonlocal seen
+        while True:
+            for method, params in telegram.calls[seen:]:
+                chat = int(params.get("chat_id", 0)) if method == "sendMessage" else 0
+                if chat in replied:
+                    replied[chat].set()
+            seen = len(telegram.calls)
+            await asyncio.sleep(0.002)
+
+    latencies: list[float] = []
+    errors = 0
+
+    async def user(index: int) -> None:
+        nonlocal errors
+        for n in range(turns_per_user):
+            chat = 10_000_000 + index * 1_000 + n  # a fresh conversation per turn
+            replied[chat] = asyncio.Event()
+            start = time.perf_counter()
+            telegram.push(message_update(chat, next_question()))
+            try:
+                await asyncio.wait_for(replied[chat].wait(), 60)
+                latencies.append((time.perf_counter() - start) * 1000)
+            except TimeoutError:
+                errors += 1
+
+    watcher = asyncio.create_task(watch())
+    try:
+        await asyncio.gather(*(user(i) for i in range(users)))
+    finally:
+        watcher.cancel()
+        await running.stop()
+        await rasa_client.aclose()
+        await telegram.stop()
+    return summary(latencies, errors)
 
 
 def bm25_baseline() -> dict[str, float]:
@@ -178,6 +260,25 @@ def start_stack(work: Path) -> tuple[Stack, dict[str, int], float]:
     for service in stack.services:
         stack.wait_healthy(service, 300)
     return stack, ports, rasa_ready_s
+
+
+def latest_stock_model() -> Path | None:
+    """The newest stock-pipeline model trained by `scripts/eval.py --train-stock`, if any."""
+    models = sorted((ROOT / "var" / "eval").glob("stock-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return models[-1] if models else None
+
+
+def start_stock(stack: Stack, work: Path, model: Path, token: str) -> tuple[str, float]:
+    """Start a second Rasa server on the stock model (joins `stack`); its URL and start time."""
+    port = free_port()
+    endpoints = work / "stock-endpoints.yml"
+    endpoints.write_text("action_endpoint:\n  url: http://127.0.0.1:9/webhook\n", encoding="utf-8")
+    service = rasa_service("rasa-stock", model, port, token, endpoints)
+    stack.services.append(service)
+    started = time.monotonic()
+    stack.start(service)
+    stack.wait_healthy(service, 600)
+    return f"http://127.0.0.1:{port}", time.monotonic() - started
 
 
 def train_time(config: Path, label: str) -> float:
@@ -220,17 +321,34 @@ def table(rows: list[tuple[str, dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
+def load_levels(quick: bool) -> list[tuple[int, int]]:
+    """(concurrent users, turns per user)."""
+    return [(1, 20 if quick else 100), (10, 5 if quick else 20), (50, 2 if quick else 10)]
+
+
+def load_label(name: str, users: int) -> str:
+    return f"{name} — {'sequential' if users == 1 else f'{users} concurrent users'}"
+
+
 async def measure(
-    rasa: str, api: str, token: str, quick: bool
+    rasa: str, api: str, token: str, database_url: str, quick: bool, stock: str | None
 ) -> list[tuple[str, dict[str, float]]]:
     rows = []
-    loads = [(1, 20 if quick else 100), (10, 5 if quick else 20), (50, 2 if quick else 10)]
-    for name, turn in scenarios(rasa, api, token).items():
-        for users, turns in loads:
-            label = f"{name} — {'sequential' if users == 1 else f'{users} concurrent users'}"
+    runs = dict(scenarios(rasa, api, token))
+    if stock is not None:  # the stock model has no dialogue policies: NLU is all it serves
+        runs["baseline: stock Rasa pipeline /model/parse (NLU only)"] = scenarios(
+            stock, api, token
+        )["baseline: Rasa /model/parse (NLU only, our model)"]
+    for name, turn in runs.items():
+        for users, turns in load_levels(quick):
             result = await run_load(turn, users, turns)
-            print(f"{label}: {result}", flush=True)
-            rows.append((label, result))
+            print(f"{load_label(name, users)}: {result}", flush=True)
+            rows.append((load_label(name, users), result))
+    for users, turns in load_levels(quick):
+        result = await telegram_load(rasa, database_url, users, turns)
+        label = load_label("telegram bot (fake Bot API server): KB answer", users)
+        print(f"{label}: {result}", flush=True)
+        rows.append((label, result))
     return rows
 
 
@@ -250,11 +368,20 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         stack, ports, rasa_ready_s = start_stack(Path(tmp))
         token = stack.env["RASA_TOKEN"]
+        ready = {"Rasa start to ready, our model (spawn → /status with model)": rasa_ready_s}
         try:
             rasa = f"http://127.0.0.1:{ports['rasa']}"
             api = f"http://127.0.0.1:{ports['api']}"
             assert http_ok(f"{api}/healthz")
-            rows = asyncio.run(measure(rasa, api, token, args.quick))
+            stock_url = None
+            stock_model = latest_stock_model()
+            if stock_model is not None:
+                stock_url, ready[f"Rasa start to ready, stock pipeline ({stock_model.name})"] = (
+                    start_stock(stack, Path(tmp), stock_model, token)
+                )
+            rows = asyncio.run(
+                measure(rasa, api, token, stack.env["DATABASE_URL"], args.quick, stock_url)
+            )
             memory = {s.name: rss_mb(s.proc.pid) for s in stack.services if s.proc}
         finally:
             stack.down()
@@ -265,11 +392,11 @@ def main(argv: list[str]) -> int:
         stock = ROOT / "tests" / "eval" / "stock_config.yml"
         if stock.exists():
             trainings["stock Rasa pipeline"] = train_time(stock, "bench-stock")
-    write_report(rows, memory, rasa_ready_s, model, trainings, args.quick)
+    write_report(rows, memory, ready, model, trainings, args.quick)
     return 0
 
 
-def write_report(rows, memory, rasa_ready_s, model, trainings, quick) -> None:  # type: ignore[no-untyped-def]
+def write_report(rows, memory, ready, model, trainings, quick) -> None:  # type: ignore[no-untyped-def]
     cores = os.cpu_count()
     parts = [
         "# Benchmarks",
@@ -286,7 +413,7 @@ def write_report(rows, memory, rasa_ready_s, model, trainings, quick) -> None:  
         "",
         "| figure | value |",
         "|---|---|",
-        f"| Rasa start to ready (process spawn → /status with model) | {rasa_ready_s:.1f} s |",
+        *[f"| {name} | {seconds:.1f} s |" for name, seconds in ready.items()],
         *[f"| RSS of {name} | {mb:.0f} MB |" for name, mb in memory.items()],
         f"| model size ({model.name}) | {model.stat().st_size / 1e6:.1f} MB |",
         *[

@@ -22,3 +22,14 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str, revision: str = "head") -> None:
     """Upgrade the database at `url` to `revision`."""
     command.upgrade(alembic_config(url), revision)
+
+
+def main() -> None:
+    """`python -m core.db.migrate`: upgrade DATABASE_URL to the newest schema (each release)."""
+    from core.settings import get_settings
+
+    upgrade(get_settings().database_url)
+
+
+if __name__ == "__main__":
+    main()

@@ -133,8 +133,12 @@ def restart(stack: Stack, name: str, timeout_s: float = 400) -> None:
     stack.wait_healthy(svc, timeout_s)
 
 
+SENT: set[str] = set()  # every citizen text the tests sent (the logs must not contain them)
+
+
 def say(base: str, sender: str, message: str) -> list[dict]:
     """One message to a Rasa server's REST webhook; the payloads of its replies."""
+    SENT.add(message)
     response = httpx.post(
         f"{base}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60
     )

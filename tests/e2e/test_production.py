@@ -7,6 +7,7 @@ private PostgreSQL server so it can crash it without touching the shared one.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import threading
@@ -26,6 +27,7 @@ from scripts.stack import PROD_ENDPOINTS, Stack, current_model, free_port, local
 from tests.e2e.prod import (
     ADMIN_URL,
     REDIS_URL,
+    SENT,
     PrivateCluster,
     kill,
     restart,
@@ -69,6 +71,7 @@ class Prod:
     api: str
 
     def widget(self, session_id: str, message: str) -> httpx.Response:
+        SENT.add(message)
         return httpx.post(
             f"{self.api}/api/v1/messages",
             json={"session_id": session_id, "text": message},
@@ -341,3 +344,16 @@ def test_postgresql_crash_and_restart_loses_no_accepted_message(
         if stack is not None:
             stack.down()
         cluster.destroy()
+
+
+def test_no_process_logged_what_citizens_wrote(prod: Prod) -> None:
+    """After the kills and failures above, no log holds a citizen's words or phone digits."""
+    texts = {t for t in SENT if len(t) >= 4 and any("\u4e00" <= c <= "\u9fff" for c in t)}
+    texts |= {"5678", "4321"}  # phone digits given as verification
+    assert len(texts) >= 5
+    logs = "\n".join(
+        s.log_path.read_text(errors="replace") for s in prod.stack.services if s.log_path
+    )
+    assert logs  # the processes did log
+    leaked = sorted(t for t in texts if t in logs or json.dumps(t)[1:-1] in logs)
+    assert not leaked
