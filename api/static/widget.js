@@ -187,6 +187,9 @@
   var busy = false;
   function setBusy(on) { busy = on; send.disabled = on; typing.textContent = on ? "助手正在输入…" : ""; }
 
+  // The service did not take the message (503, rate limit, network): give it back to resend.
+  function keepForResend(text) { if (!input.value) { input.value = text; updateCounter(); } }
+
   function submit(text) {
     text = (text || "").trim();
     if (!text || busy) return false;
@@ -198,12 +201,17 @@
       body: JSON.stringify({ session_id: sid, text: text })
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (body) {
-        if (!r.ok) { addMessage({ text: (body.error && body.error.message) || UNAVAILABLE }, "error"); return; }
+        if (!r.ok) {
+          addMessage({ text: (body.error && body.error.message) || UNAVAILABLE }, "error");
+          if (r.status === 503 || r.status === 429) keepForResend(text);
+          return;
+        }
         (body.messages || []).forEach(function (m) { addMessage(m, "bot", true); });
         startUpdates();
       });
     }).catch(function () {
       addMessage({ text: UNAVAILABLE }, "error");
+      keepForResend(text);
     }).then(function () { setBusy(false); });
     return true;
   }

@@ -154,3 +154,29 @@ def test_wrong_passwords_lock_the_account(browser_stack, chromium):
     staff_login(page, base, "locked1")  # the right password no longer helps
     expect(page.get_by_role("alert")).to_contain_text("已锁定")
     context.close()
+
+
+def test_a_message_the_service_did_not_take_is_given_back_to_resend(browser_stack, chromium):
+    _, base = browser_stack
+    context = chromium.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    # The api answers 503 "not accepted" (e.g. bot and database both down).
+    page.route(
+        "**/api/v1/messages",
+        lambda route: route.fulfill(
+            status=503,
+            content_type="application/json",
+            body='{"error": {"code": "unavailable", "message": "服务暂时不可用，请稍后重新发送。"}}',
+        ),
+    )
+    page.goto(f"{base}/")
+    page.get_by_role("button", name=re.compile("侨务助手")).click()
+    ask(page, "附加证明书怎么办理？")
+    expect(page.locator(".qw-msg.qw-error").last).to_contain_text("请稍后重新发送")
+    expect(page.get_by_label("输入消息")).to_have_value("附加证明书怎么办理？")
+    page.unroute("**/api/v1/messages")
+    page.get_by_label("输入消息").press("Enter")
+    expect(bot_messages(page, "kb_answer").first).to_be_visible()
+    expect(page.get_by_label("输入消息")).to_have_value("")
+    context.close()
