@@ -16,7 +16,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install kb train run test test-unit test-rasa lint fmt bench browser-deps eval report
+.PHONY: help install kb train run run-prod test test-unit test-rasa lint fmt bench fuzz soak browser-deps eval report
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -47,6 +47,11 @@ train: install ## Train the model unless one exists for the current data/kb/conf
 	  $(RASA) train --fixed-model-name "$$(basename $$model .tar.gz)" --out models --quiet || exit 1; fi
 
 run: install kb train ## Migrate, seed demo cases, start Rasa, actions, api (and bot), print URLs
+	$(PY) -m scripts.run
+
+run-prod: install kb train ## `make run` on PostgreSQL + Redis (needs DATABASE_URL=postgresql://… and REDIS_URL=redis://…)
+	@case "$$DATABASE_URL" in postgresql*) ;; *) echo "run-prod: set DATABASE_URL=postgresql://user@host/db and REDIS_URL=redis://host:6379/1"; exit 1;; esac
+	@test -n "$$REDIS_URL" || { echo "run-prod: set REDIS_URL=redis://host:6379/1"; exit 1; }
 	$(PY) -m scripts.run
 
 browser-deps: ## Install Debian's chromium (and CJK fonts for screenshots) for browser tests (needs root)
@@ -80,3 +85,9 @@ fmt: $(APP_VENV)/.installed ## ruff format + autofix
 
 bench: install train ## Benchmarks: latency under load, start-up, memory (writes docs/benchmarks.md)
 	$(PY) -m scripts.bench $(BENCH_ARGS)
+
+fuzz: install train ## schemathesis on the api + 10,000 random/malformed messages (writes docs/reliability.md)
+	$(PY) -m scripts.fuzz $(FUZZ_ARGS)
+
+soak: install train ## 10-minute soak: 50 widget users, errors, lost messages, memory (writes docs/reliability.md)
+	$(PY) -m scripts.soak $(SOAK_ARGS)

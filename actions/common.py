@@ -19,8 +19,13 @@ _DIGITS_RE = re.compile(r"\d")
 
 
 def message_text(tracker: Tracker) -> str:
-    """The latest user message as the citizen wrote it."""
-    return str(tracker.latest_message.get("text") or "")
+    """The latest user message as the citizen wrote it, cut at MAX_MESSAGE_CHARS.
+
+    The api and the bot never send more; a raw POST to Rasa's webhook may (100 KB of text would
+    tie up ranking for minutes). Lone surrogates (JSON escapes) cannot be encoded: dropped.
+    """
+    text = str(tracker.latest_message.get("text") or "")[: get_settings().max_message_chars]
+    return text.encode("utf-8", "ignore").decode("utf-8")
 
 
 def sender(tracker: Tracker) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -52,11 +53,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        messages = {404: "找不到该页面或接口。", 405: "不支持该请求方法。"}
+        messages = {
+            400: "请求内容无法解析，请检查格式后重试。",
+            404: "找不到该页面或接口。",
+            405: "不支持该请求方法。",
+        }
+        detail = str(exc.detail)
+        # Framework texts are English ("There was an error parsing the body"); ours are Chinese.
+        fallback = detail if re.search(r"[\u4e00-\u9fff]", detail) else "请求无法处理。"
         return error(
             exc.status_code,
             f"http_{exc.status_code}",
-            messages.get(exc.status_code, str(exc.detail)),
+            messages.get(exc.status_code, fallback),
         )
 
     @app.exception_handler(OperationalError)

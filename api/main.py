@@ -10,7 +10,10 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
+from api.metrics import RequestMetrics
+from api.metrics import router as metrics_router
 from api.routes import cases, console, pages, telegram, widget
+from api.security import install_security_headers
 from core.db.engine import get_engine, session_factory
 from core.office_hours import OfficeHours
 from core.rasa_client import RasaClient
@@ -61,9 +64,12 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type"],
         )
+    app.add_middleware(RequestMetrics)
     errors.install(app)
+    install_security_headers(app)
     console.install(app)
     app.include_router(pages.router)
+    app.include_router(metrics_router)
     app.include_router(widget.router)
     app.include_router(telegram.router)
     app.include_router(console.router)

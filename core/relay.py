@@ -10,21 +10,25 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import replies
+from core import metrics, replies
 from core.analytics import record_turn
 from core.db.engine import session_scope
 from core.handoff import TicketInfo, channel_of, park_message, route_to_open_ticket
 from core.office_hours import OfficeHours
 from core.rasa_client import BotMessage, RasaClient, RasaUnavailable
-from core.text import clean_display
+from core.text import clean_display, normalize
 
 logger = logging.getLogger(__name__)
 
+FRACTION_SLASH = "\u2044"
+LEADING_SLASHES_RE = re.compile(r"^[/／]+")
 IN_TICKET_ZH = "您的消息已转给工作人员（工单号 #{ticket}），请耐心等待回复。"
 
 
@@ -53,16 +57,21 @@ class Relay:
         """The cleaned text, or MessageRejected with a polite explanation."""
         if not isinstance(text, str):
             raise MessageRejected("invalid_text", "消息必须是文字。")
-        cleaned = clean_display(text)
+        # Lone surrogates (JSON escapes like "\ud800") cannot be encoded as UTF-8: dropped.
+        cleaned = clean_display(text).encode("utf-8", "ignore").decode("utf-8")
         if not cleaned:
             raise MessageRejected("empty", "消息不能为空，请输入您的问题。")
         if len(cleaned) > self.max_chars:
             raise MessageRejected(
                 "too_long", f"消息太长了（超过 {self.max_chars} 字），请精简后分几次发送。"
             )
-        if cleaned.startswith("/"):
+        if normalize(cleaned).startswith("/"):
             # Rasa reads "/intent{...}" as a ready-made intent: citizens must not inject those.
-            cleaned = "／" + cleaned[1:]
+            # Its normaliser (NFKC) turns "／" back into "/", so leading slashes become the
+            # look-alike FRACTION SLASH, which normalisation leaves alone.
+            cleaned = LEADING_SLASHES_RE.sub(lambda m: FRACTION_SLASH * len(m.group()), cleaned)
+            if normalize(cleaned).startswith("/"):
+                cleaned = FRACTION_SLASH + cleaned
         return cleaned
 
     async def handle(
@@ -75,19 +84,26 @@ class Relay:
         except Exception:
             logger.exception("ticket_check_failed", extra={"event": "ticket_check_failed"})
             ticket = None  # database trouble: still let the bot answer
+        channel = channel_of(sender_id)
         if ticket is not None:
+            metrics.observe_turn(channel, ["in_ticket"], "to_staff")
             await self._record(sender_id, [{"type": "in_ticket"}])
             return self._with_hours_notice(
                 [BotMessage(IN_TICKET_ZH.format(ticket=ticket.ticket), ticket.payload())]
             )
+        started = time.perf_counter()
         try:
             answer = await self.rasa.send(sender_id, cleaned, metadata=metadata)
+            metrics.RASA_LATENCY.observe(time.perf_counter() - started)
         except RasaUnavailable as exc:
             logger.warning(
                 "rasa_unavailable", extra={"event": "rasa_unavailable", "error": str(exc)}
             )
         else:
             if any(m.custom for m in answer):
+                metrics.observe_turn(
+                    channel, [str(m.custom.get("type")) for m in answer if m.custom]
+                )
                 await self._record(sender_id, [m.custom for m in answer if m.custom])
                 return self._with_hours_notice(answer)
             # Every turn of this assistant ends with a payload; none means Rasa could not run
@@ -97,7 +113,9 @@ class Relay:
             parked = await asyncio.to_thread(self._park, sender_id, cleaned)
         except Exception as exc:
             logger.exception("park_failed", extra={"event": "park_failed"})
+            metrics.observe_turn(channel, [], "refused")
             raise ServiceUnavailable from exc
+        metrics.observe_turn(channel, ["unavailable"], "parked")
         return [
             BotMessage(replies.UNAVAILABLE_ZH, {"type": "unavailable", "ticket": parked.ticket})
         ]

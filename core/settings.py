@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     cors_origins: list[str] = []
+    metrics_token: SecretStr | None = None  # /metrics needs it when set; else loopback only
 
     telegram_token: SecretStr | None = None  # None → bot stays off, and start-up says so
     telegram_api_base: str | None = None  # e.g. a local Bot API server; None → api.telegram.org

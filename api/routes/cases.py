@@ -31,7 +31,15 @@ from core.db.models import ApiToken, Case, IdempotencyRecord
 from core.db.repos import cases as repo
 from core.tokens import find_token
 
-router = APIRouter(prefix="/api/v1", tags=["cases"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["cases"],
+    responses={
+        400: {"description": "Body is not valid JSON"},
+        401: {"description": "Missing, invalid or revoked token"},
+        403: {"description": "The token's role may not do this"},
+    },
+)
 bearer = HTTPBearer(auto_error=False, description="Token created with `python -m core.tokens`")
 
 
@@ -182,7 +190,11 @@ def post_case(
 @router.put(
     "/cases/{reference}",
     summary="Create or update a case (idempotent)",
-    responses={201: {"description": "Created"}, 200: {"description": "Updated or unchanged"}},
+    responses={
+        201: {"description": "Created"},
+        200: {"description": "Updated or unchanged"},
+        409: {"description": "The reference belongs to another kind of case"},
+    },
 )
 def put_case(
     reference: str, body: CaseData, session: SessionDep, token: TokenDep, settings: SettingsDep
@@ -224,7 +236,12 @@ def post_event(reference: str, body: EventIn, session: SessionDep, token: TokenD
     )
 
 
-@router.get("/cases/{reference}", response_model=CaseOut, summary="Read a case (staff tokens)")
+@router.get(
+    "/cases/{reference}",
+    response_model=CaseOut,
+    summary="Read a case (staff tokens)",
+    responses={404: {"description": "No such case"}},
+)
 def get_case(reference: str, session: SessionDep, token: StaffDep) -> JSONResponse:
     """A case with its history; personal data stays masked."""
     from core.cases import find_reference

@@ -24,7 +24,9 @@ from core.rasa_client import RasaUnavailable
 from core.relay import MessageRejected
 from core.services import get_kb
 
-router = APIRouter(prefix="/api/v1", tags=["widget"])
+router = APIRouter(
+    prefix="/api/v1", tags=["widget"], responses={400: {"description": "Body is not valid JSON"}}
+)
 SESSION_RE = r"^[A-Za-z0-9_-]{8,64}$"
 SessionId = Annotated[str, Path(pattern=SESSION_RE, description="The widget's session id")]
 POLL_INTERVAL_S = 0.5

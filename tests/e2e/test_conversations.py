@@ -146,3 +146,14 @@ def test_no_personal_data_in_replies_or_logs(convo, log_text):
     logs = log_text()
     assert "张伟" not in logs
     assert "5678" not in logs
+
+
+@pytest.mark.parametrize("text", ["1", "12345", "VA-2026-000123"])
+def test_a_number_on_its_own_gets_one_reply_not_a_fallback_loop(convo, text):
+    payloads = convo.payloads(text)
+    assert len(payloads) == 1
+    assert payloads[0]["type"] == "status_prompt"
+
+
+def test_cancel_with_nothing_running_is_one_polite_reply(convo):
+    assert [p["type"] for p in convo.payloads("取消")] == ["status_cancelled"]

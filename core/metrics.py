@@ -1,0 +1,66 @@
+"""Prometheus metrics: requests and latencies, bot turns by reply type, fallbacks, handoffs.
+
+One registry per process (prometheus_client's default); the api serves it at /metrics. Labels
+are bounded sets (route templates, channel names, reply types of the reply contract) — never a
+sender id or message text.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+REPLY_TYPES = frozenset(
+    {
+        "kb_answer", "suggestions", "out_of_scope", "fallback", "emergency", "status_prompt",
+        "status", "status_denied", "handoff", "greeting", "goodbye", "thanks", "unavailable",
+        "in_ticket", "subscription", "office_hours", "status_cancelled",
+    }
+)  # fmt: skip
+
+HTTP_REQUESTS = Counter(
+    "qiaowu_http_requests_total", "HTTP requests served by the api", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "qiaowu_http_request_duration_seconds",
+    "Time to answer an HTTP request (api)",
+    ["method", "route"],
+    buckets=LATENCY_BUCKETS,
+)
+TURNS = Counter(
+    "qiaowu_bot_turns_total", "Citizen messages answered, by channel", ["channel", "outcome"]
+)
+REPLIES = Counter(
+    "qiaowu_bot_replies_total", "Bot reply payloads, by channel and type", ["channel", "type"]
+)
+FALLBACKS = Counter(
+    "qiaowu_fallbacks_total",
+    "Turns the bot could not answer from the KB (fallback or out of scope)",
+    ["channel", "type"],
+)
+HANDOFFS = Counter(
+    "qiaowu_handoffs_total",
+    "Turns handed to staff: requested, emergency, or parked because the bot was unavailable",
+    ["channel", "reason"],
+)
+RASA_LATENCY = Histogram(
+    "qiaowu_rasa_request_duration_seconds",
+    "Time Rasa took to answer one citizen message (REST webhook)",
+    buckets=LATENCY_BUCKETS,
+)
+
+
+def observe_turn(channel: str, payload_types: list[str], outcome: str = "answered") -> None:
+    """Count one citizen message and the payload types of its replies."""
+    TURNS.labels(channel, outcome).inc()
+    for kind in payload_types:
+        kind = kind if kind in REPLY_TYPES else "other"
+        REPLIES.labels(channel, kind).inc()
+        if kind in ("fallback", "out_of_scope"):
+            FALLBACKS.labels(channel, kind).inc()
+        elif kind == "emergency":
+            HANDOFFS.labels(channel, "emergency").inc()
+        elif kind == "unavailable":
+            HANDOFFS.labels(channel, "bot_unavailable").inc()
+    if "handoff" in payload_types and "emergency" not in payload_types:
+        HANDOFFS.labels(channel, "requested").inc()
