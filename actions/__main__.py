@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import warnings
 
@@ -12,12 +13,33 @@ from rasa_sdk.endpoint import create_argument_parser
 from core.logs import configure_logging
 
 
+def warm_up() -> None:
+    """Load the KB and build its search indexes, writing the KB embeddings to the cache.
+
+    Run in a short-lived child before serving: after a KB change, embedding every KB question
+    takes tens of seconds on 2 cores — on the first citizen's request that ran into Rasa's
+    timeout (all first messages of a rush were parked for staff). The child exits, so the
+    encoder's memory is not kept twice; the server's worker then reads the cached matrix.
+    """
+    from core.kb.dense import get_dense
+    from core.services import get_index, get_kb
+    from core.settings import get_settings
+
+    settings = get_settings()
+    get_index()
+    if settings.kb_dense:
+        get_dense(get_kb(), settings.kb_cache_dir)
+
+
 def main() -> None:
-    """Parse rasa-sdk's arguments, defaulting to this package, and serve."""
+    """Parse rasa-sdk's arguments, defaulting to this package, warm the caches, and serve."""
     warnings.filterwarnings("ignore", message=".*compatib.*")
     os.environ.setdefault("SANIC_HOST", "127.0.0.1")
     args = create_argument_parser().parse_args(sys.argv[1:])
     args.actions = args.actions or "actions"
+    subprocess.run(
+        [sys.executable, "-c", "from actions.__main__ import warm_up; warm_up()"], check=False
+    )
     main_from_args(args)
 
 
