@@ -9,14 +9,9 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
+from core.replies import PAYLOAD_TYPES
+
 LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-REPLY_TYPES = frozenset(
-    {
-        "kb_answer", "suggestions", "out_of_scope", "fallback", "emergency", "status_prompt",
-        "status", "status_denied", "handoff", "greeting", "goodbye", "thanks", "unavailable",
-        "in_ticket", "subscription", "office_hours", "status_cancelled",
-    }
-)  # fmt: skip
 
 HTTP_REQUESTS = Counter(
     "qiaowu_http_requests_total", "HTTP requests served by the api", ["method", "route", "status"]
@@ -54,7 +49,7 @@ def observe_turn(channel: str, payload_types: list[str], outcome: str = "answere
     """Count one citizen message and the payload types of its replies."""
     TURNS.labels(channel, outcome).inc()
     for kind in payload_types:
-        kind = kind if kind in REPLY_TYPES else "other"
+        kind = kind if kind in PAYLOAD_TYPES else "other"
         REPLIES.labels(channel, kind).inc()
         if kind in ("fallback", "out_of_scope"):
             FALLBACKS.labels(channel, kind).inc()

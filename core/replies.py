@@ -14,6 +14,18 @@ from core.kb.loader import KnowledgeBase
 
 Payload = dict[str, Any]
 
+# Every `custom.type` a bot turn may carry: design.md "Reply contract", plus the relay's own
+# (`in_ticket` while staff have the conversation, `office_hours` after hours, `unavailable` when
+# a message was parked for staff). Metrics label by these; the fuzzer and tests check replies.
+PAYLOAD_TYPES = frozenset(
+    {
+        "kb_answer", "suggestions", "out_of_scope", "fallback", "emergency",
+        "status_prompt", "status", "status_denied", "status_unavailable", "status_cancelled",
+        "subscription", "handoff", "handoff_unavailable", "greeting", "goodbye", "thanks",
+        "in_ticket", "office_hours", "unavailable",
+    }
+)  # fmt: skip
+
 POLICY_NOTE_ZH = "政策可能调整，以最新公告为准。"
 POLICY_NOTE_EN = "Policies may change; the latest official notice prevails."
 HUMAN_HINT_ZH = "如需人工帮助，请发送“转人工”。"

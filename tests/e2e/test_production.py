@@ -23,6 +23,7 @@ from sqlalchemy import select, text
 
 from core.db.engine import build_engine, session_factory, session_scope
 from core.db.models import HandoffMessage, HandoffTicket
+from core.replies import PAYLOAD_TYPES
 from scripts.stack import PROD_ENDPOINTS, Stack, current_model, free_port, local_stack, rasa_service
 from tests.e2e.prod import (
     ADMIN_URL,
@@ -130,21 +131,7 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prod]:
             stack.down()
 
 
-KNOWN_TYPES = {
-    "kb_answer",
-    "suggestions",
-    "out_of_scope",
-    "fallback",
-    "emergency",
-    "status_prompt",
-    "status",
-    "status_denied",
-    "handoff",
-    "greeting",
-    "goodbye",
-    "thanks",
-    "unavailable",
-}
+KNOWN_TYPES = PAYLOAD_TYPES
 
 
 def sender() -> str:
