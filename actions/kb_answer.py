@@ -102,14 +102,35 @@ def is_follow_up(text: str) -> bool:
     return len(plain) <= 20 and bool(_FOLLOW_UP_RE.search(plain))
 
 
-def country_route(text: str, kb_id: str | None) -> tuple[Mention, str] | None:
-    """(country mention, KB id of its path) when the question uses a document in a named country."""
+# Practical questions (what to bring, who may apply, time and fees, a rejected document) keep the
+# entry the ranker answered with: the country sentence already states the path, and replacing the
+# answer by the path entry would leave the question itself unanswered.
+PRACTICAL_ENTRIES = frozenset(
+    {
+        "apostille_documents_applicant",
+        "apostille_time_fees",
+        "legalization_agency_service",
+        "document_rejected_abroad",
+    }
+)
+
+
+def country_route(
+    text: str, kb_id: str | None, answered: bool = False
+) -> tuple[Mention, str] | None:
+    """(country mention, KB id to answer with) when the question uses a document in a named country.
+
+    The KB id is the country's path entry, or `kb_id` itself when the ranker `answered` with a
+    practical entry.
+    """
     matcher = get_matcher(get_settings().kb_dir / "countries.yml")
     if matcher is None:
         return None
     mention = matcher.find(text)
     if mention is None or not countries.wants_path(text, kb_id):
         return None
+    if answered and kb_id in PRACTICAL_ENTRIES:
+        return mention, kb_id
     return mention, countries.path_entry(mention)
 
 
@@ -124,7 +145,9 @@ def answer_or_suggest(
     ranking = decide_kb(text, parse, tracker.get_slot("last_kb_id"))
     selector = selector_ranking(parse)
     confidence = round(selector[0][1], 3) if selector else None
-    routed = country_route(text, ranking.kb_ids[0] if ranking.kb_ids else None)
+    routed = country_route(
+        text, ranking.kb_ids[0] if ranking.kb_ids else None, ranking.decision == "answer"
+    )
     if routed is not None:
         mention, kb_id = routed
         table = get_matcher(get_settings().kb_dir / "countries.yml").table  # type: ignore[union-attr]

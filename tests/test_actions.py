@@ -68,12 +68,14 @@ async def test_answer_kb_in_english_when_asked_in_english(kb):
 
 async def test_uncertain_signals_offer_suggestions_and_record_question(settings):
     messages, _ = await run(
-        ActionAnswerKb(), make_tracker("海牙认证去哪里弄", kb_id="visa_refusal", kb_confidence=0.3)
+        # A vague message: the signals spread over several apostille entries and disagree.
+        ActionAnswerKb(),
+        make_tracker("附加证明书和公证", kb_id="visa_refusal", kb_confidence=0.3),
     )
     custom = payload(messages)
     assert custom["type"] == "suggestions"
     offered = [o["kb_id"] for o in custom["options"]]
-    assert "apostille_how_to_apply" in offered and len(offered) <= 3
+    assert "notarization_first" in offered and len(offered) <= 3
     with session_scope(services.get_sessionmaker()) as session:
         stored = session.scalars(select(UnansweredQuestion)).all()
     assert [q.kind for q in stored] == ["fallback"]
@@ -123,6 +125,18 @@ async def test_document_for_a_non_member_routes_to_legalization():
     assert custom["kb_id"] == "legalization_non_member_states"
     assert custom["country"]["status"] == "non_member" and "泰国" in messages[0]["text"]
     assert "领事认证" in messages[0]["text"]
+
+
+async def test_practical_question_about_a_country_keeps_its_answer_after_the_path():
+    text = "送美国用的学历公证，办附加证明书要带什么材料"
+    messages, events = await run(
+        ActionAnswerKb(), make_tracker(text, kb_id="apostille_documents_applicant")
+    )
+    custom = payload(messages)
+    assert custom["kb_id"] == "apostille_documents_applicant"
+    assert custom["country"]["code"] == "US" and custom["country"]["status"] == "member"
+    assert messages[0]["text"].startswith("美国") and "身份证件" in messages[0]["text"]
+    assert events == [SlotSet("last_kb_id", "apostille_documents_applicant")]
 
 
 async def test_document_for_an_unverified_country_sends_to_the_office():

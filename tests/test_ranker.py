@@ -1,6 +1,6 @@
 """Fusing the ResponseSelector ranking, BM25 hits and dense similarity."""
 
-from core.kb.ranker import Thresholds, fused_scores, rank
+from core.kb.ranker import Thresholds, agreement, fused_scores, rank
 from core.kb.search import BM25Index, Hit
 
 T = Thresholds(
@@ -85,3 +85,34 @@ def test_dense_index_ranks_a_paraphrase_first(kb, tmp_path):
     assert list(tmp_path.glob("kb-dense-*.npy"))  # cached for the next start
     again = DenseIndex(kb, tmp_path)
     assert (again.matrix == index.matrix).all()
+
+
+def test_a_small_lead_answers_when_the_signals_corroborate_it():
+    # a leads b by far less than the margin, but selector, BM25 and dense all rank a first.
+    t = Thresholds(**{**T.__dict__, "margin": 0.2, "agree_margin": 0.0, "agree_signals": 2})
+    result = rank(
+        [("a", 0.5), ("b", 0.4)], [Hit("a", 0.5), Hit("b", 0.45)], t, dense={"a": 0.95, "b": 0.94}
+    )
+    assert result.decision == "answer" and result.kb_ids == ["a"]
+
+
+def test_a_small_lead_without_corroboration_only_suggests():
+    # a leads on the fused score thanks to dense alone; selector and BM25 prefer b.
+    t = Thresholds(**{**T.__dict__, "margin": 0.2, "agree_margin": 0.0, "agree_signals": 2})
+    result = rank(
+        [("a", 0.3), ("b", 0.4)], [Hit("a", 0.4), Hit("b", 0.45)], t, dense={"a": 0.97, "b": 0.94}
+    )
+    assert result.decision == "suggest" and result.kb_ids[:2] == ["a", "b"]
+    strict = Thresholds(**{**t.__dict__, "agree_signals": 4})  # corroboration switched off
+    agreeing = rank(
+        [("a", 0.5), ("b", 0.4)],
+        [Hit("a", 0.5), Hit("b", 0.45)],
+        strict,
+        dense={"a": 0.95, "b": 0.94},
+    )
+    assert agreeing.decision == "suggest"
+
+
+def test_a_tie_within_a_signal_is_no_corroboration():
+    assert agreement("a", {"a": 0.4, "b": 0.4}, {"a": 0.5, "b": 0.5}, {"a": 0.9}) == 1
+    assert agreement("a", {"a": 0.5, "b": 0.4}, {}, {"b": 0.9, "a": 0.8}) == 1
