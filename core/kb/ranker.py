@@ -7,8 +7,11 @@
 Each alone is weak (design "What is known"; docs/eval.md), their weighted sum is not. A message
 that none of the signals places near the KB is refused before any answer is considered, then the
 fused score must clear `answer` with a `margin` over the runner-up to answer outright; otherwise
-up to three did-you-mean suggestions above `suggest`; otherwise an honest fallback. The weights and
-thresholds were chosen on the tune split of tests/eval/dev_set.yml (`scripts/eval.py --tune`).
+up to three did-you-mean suggestions above `suggest`; otherwise an honest fallback. When at least
+`agree_signals` of the individual signals rank the fused best entry first, they corroborate each
+other and the smaller `agree_margin` is enough: close siblings ("what the embassy can do" / "cannot
+do") often score within 0.2 of each other although every signal picks the same one. The weights
+and thresholds were chosen on the tune split of tests/eval/dev_set.yml (`scripts/eval.py --tune`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ Decision = Literal["answer", "suggest", "fallback"]
 @dataclass(frozen=True)
 class Thresholds:
     answer: float = 0.6  # fused score that answers outright …
-    margin: float = 0.2  # … when this far ahead of the runner-up
+    margin: float = 0.15  # … when this far ahead of the runner-up (see agree_margin)
     suggest: float = 0.4  # fused score that is worth a did-you-mean option
     w_selector: float = 0.3
     w_bm25: float = 0.5
@@ -35,6 +38,9 @@ class Thresholds:
     gate_dense: float = 0.93
     gate_bm25: float = 0.45
     gate_selector: float = 0.6
+    # Corroboration: the margin that suffices when this many signals rank the best entry first.
+    agree_margin: float = 0.0
+    agree_signals: int = 2
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,21 @@ def fused_scores(
             + t.w_dense * d
         )
     return out
+
+
+def _top(scores: Mapping[str, float]) -> str | None:
+    """The entry a signal ranks first; None when it has none or a tie at the top."""
+    best = sorted(scores.values(), reverse=True)[:2]
+    if not best or (len(best) == 2 and best[0] == best[1]):
+        return None
+    return max(scores, key=lambda k: scores[k])
+
+
+def agreement(
+    kb_id: str, selector: Mapping[str, float], bm25: Mapping[str, float], dense: Mapping[str, float]
+) -> int:
+    """How many of the individual signals rank `kb_id` first."""
+    return sum(_top(signal) == kb_id for signal in (selector, bm25, dense))
 
 
 def rank(
@@ -91,7 +112,8 @@ def rank(
         return Ranking("fallback", [])
     best_id, best = fused[0]
     runner_up = fused[1][1] if len(fused) > 1 else 0.0
-    if best >= t.answer and best - runner_up >= t.margin:
+    margin = t.agree_margin if agreement(best_id, sel, bm, dn) >= t.agree_signals else t.margin
+    if best >= t.answer and best - runner_up >= margin:
         return Ranking("answer", [best_id], round(best, 4))
     options = [kb_id for kb_id, score in fused[:3] if score >= t.suggest]
     if options:
