@@ -38,7 +38,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scripts.model_hash import model_hash  # noqa: E402
-from scripts.stack import RASA_BIN, Service, Stack, build_stack, write_endpoints  # noqa: E402
+from scripts.stack import (  # noqa: E402
+    RASA_BIN,
+    Stack,
+    build_stack,
+    rasa_service,
+    write_endpoints,
+)
 
 DEV_SET = ROOT / "tests" / "eval" / "dev_set.yml"
 STOCK_CONFIG = ROOT / "tests" / "eval" / "stock_config.yml"
@@ -322,23 +328,9 @@ def stock_outcomes(cases: list[Case], model: Path, log: Callable[[str], None]) -
     """Stock Rasa NLU: intent faq → the selector's top response; out_of_scope → refusal."""
     port, token = free_port(), secrets.token_urlsafe(16)
     work = Path(tempfile.mkdtemp(prefix="qiaowu-eval-stock-"))
-    service = Service(
-        "rasa-stock",
-        [
-            str(RASA_BIN),
-            "run",
-            "--model",
-            str(model),
-            "--enable-api",
-            "--auth-token",
-            token,
-            "--interface",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        f"http://127.0.0.1:{port}/status?token={token}",
-    )
+    endpoints = work / "endpoints.yml"  # NLU only: no actions, in-memory trackers
+    endpoints.write_text("action_endpoint:\n  url: http://127.0.0.1:9/webhook\n", encoding="utf-8")
+    service = rasa_service("rasa-stock", model, port, token, endpoints)
     import os
 
     stack = Stack([service], {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}, work)
