@@ -21,14 +21,10 @@ def warm_up() -> None:
     timeout (all first messages of a rush were parked for staff). The child exits, so the
     encoder's memory is not kept twice; the server's worker then reads the cached matrix.
     """
-    from core.kb.dense import get_dense
-    from core.services import get_index, get_kb
-    from core.settings import get_settings
+    from core.services import get_dense_index, get_index
 
-    settings = get_settings()
     get_index()
-    if settings.kb_dense:
-        get_dense(get_kb(), settings.kb_cache_dir)
+    get_dense_index()
 
 
 def main() -> None:

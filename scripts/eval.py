@@ -50,6 +50,9 @@ DEV_SET = ROOT / "tests" / "eval" / "dev_set.yml"
 STOCK_CONFIG = ROOT / "tests" / "eval" / "stock_config.yml"
 OUT_DIR = ROOT / "var" / "eval"
 REPORT = ROOT / "docs" / "eval.md"
+BENCHMARKS = ROOT / "docs" / "benchmarks.md"
+# docs/benchmarks.md: `make bench` writes what comes before this line, `make eval` what follows.
+EVAL_MARK = "<!-- answer quality: the part below is written by make eval -->"
 SPECIAL = ("out_of_scope", "emergency")
 
 
@@ -291,8 +294,17 @@ def system_outcomes(
     return outcomes, parses
 
 
+# What the stock baseline learns from (NLU only): retrained only when one of these changes.
+STOCK_INPUTS = [
+    "tests/eval/stock_config.yml",
+    "data/nlu",
+    "domain.yml",
+    "requirements/rasa-constraints.txt",
+]
+
+
 def stock_model_path() -> Path:
-    return OUT_DIR / f"stock-{model_hash(ROOT)}.tar.gz"
+    return OUT_DIR / f"stock-{model_hash(ROOT, STOCK_INPUTS)}.tar.gz"
 
 
 def train_stock(log: Callable[[str], None]) -> Path:
@@ -431,7 +443,7 @@ def tune(cases: list[Case], parses: list[dict], log: Callable[[str], None]) -> N
     """Grid search of the ranker's weights and thresholds on the tune split; report both."""
     import itertools
 
-    from actions.kb_answer import dense_scores, selector_ranking
+    from actions.kb_answer import dense_scores, negative_score, selector_ranking
     from core.kb.ranker import Thresholds, rank
     from core.services import get_index, get_kb
 
@@ -448,6 +460,7 @@ def tune(cases: list[Case], parses: list[dict], log: Callable[[str], None]) -> N
                 index.search(case.text, limit=10),
                 index.exact(case.text),
                 dense_scores(case.text),
+                negative_score(case.text),
             )
         )
     log("features ready")
@@ -455,11 +468,11 @@ def tune(cases: list[Case], parses: list[dict], log: Callable[[str], None]) -> N
     def outcomes(t: Thresholds, idx: list[int]) -> list[Outcome]:
         out = []
         for i in idx:
-            where, sel, bm, exact, dn = feats[i]
+            where, sel, bm, exact, dn, neg = feats[i]
             if where in ("emergency", "refuse", "other"):
                 out.append(Outcome(where))
             else:
-                out.append(ranking_outcome(rank(sel, bm, t, exact=exact, dense=dn)))
+                out.append(ranking_outcome(rank(sel, bm, t, exact=exact, dense=dn, negative=neg)))
         return out
 
     split = {s: [i for i, c in enumerate(cases) if c.split == s] for s in ("tune", "holdout")}
@@ -467,15 +480,17 @@ def tune(cases: list[Case], parses: list[dict], log: Callable[[str], None]) -> N
         "w_selector": [0.3, 0.5],
         "w_bm25": [0.3, 0.5],
         "w_dense": [1.0],
-        "dense_floor": [0.85, 0.88],
-        "answer": [0.6, 0.7, 0.8],
-        "margin": [0.15, 0.2, 0.25],
+        "dense_floor": [0.88],
+        "answer": [0.6, 0.7],
+        "margin": [0.15, 0.2],
         "suggest": [0.4],
-        "gate_dense": [0.92, 0.93],
+        "gate_dense": [0.93],
         "gate_bm25": [0.45, 0.6],
         "gate_selector": [0.6],
-        "agree_margin": [0.0, 0.05, 0.1],
-        "agree_signals": [2, 3, 4],  # 4: never (three signals), i.e. the plain margin rule
+        "agree_margin": [0.0, 0.05],
+        "agree_signals": [2, 4],  # 4: never (three signals), i.e. the plain margin rule
+        "negative_floor": [0.9, 0.93, 0.95],
+        "negative_margin": [float("inf"), -0.01, 0.0, 0.01, 0.02, 0.03],  # inf: never
     }
     results = []
     for values in itertools.product(*grid.values()):
@@ -488,6 +503,8 @@ def tune(cases: list[Case], parses: list[dict], log: Callable[[str], None]) -> N
         shown.append(next(r for r in results if r[1].margin == margin))
     for signals in sorted({t.agree_signals for _, t in results}):  # with and without corroboration
         shown.append(next(r for r in results if r[1].agree_signals == signals))
+    for neg in sorted({t.negative_margin for _, t in results}):  # with and without near-miss gate
+        shown.append(next(r for r in results if r[1].negative_margin == neg))
     for u, t in shown:
         print(f"utility(tune)={u:.3f} {t}")
         for name, idx in split.items():
@@ -548,16 +565,18 @@ def write_report(
         "fallback.",
         "",
     ]
+    tables: dict[str, str] = {}
     for split in ("all", "tune", "holdout"):
         chosen = [i for i, c in enumerate(cases) if split == "all" or c.split == split]
         sub = [cases[i] for i in chosen]
         columns = {name: metrics(sub, [outs[i] for i in chosen]) for name, outs in systems.items()}
+        tables[split] = table(columns)
         title = {
             "all": "All cases",
             "tune": "Tune split (thresholds were chosen on these)",
             "holdout": "Holdout split (never used for tuning)",
         }[split]
-        lines += [f"## {title}", "", table(columns), ""]
+        lines += [f"## {title}", "", tables[split], ""]
     lines += ["## By wording category (system)", "", per_category(cases, systems["system"]), ""]
     wrong = [
         (c, o)
@@ -573,7 +592,41 @@ def write_report(
     lines += ["", "## Method and caveats", "", *[f"- {n}" for n in [*METHOD_NOTES, *notes]], ""]
     text = "\n".join(lines)
     REPORT.write_text(text, encoding="utf-8")
+    write_benchmarks_section(lines[2], lines[4], tables["all"], tables["holdout"])
     return text
+
+
+def write_benchmarks_section(generated: str, systems: str, all_cases: str, holdout: str) -> None:
+    """The headline tables of the report, also in docs/benchmarks.md (after EVAL_MARK)."""
+    head = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else "# Benchmarks\n"
+    head = head.split(EVAL_MARK)[0].rstrip("\n")
+    section = [
+        EVAL_MARK,
+        "",
+        "## Answer quality (`make eval`)",
+        "",
+        generated,
+        systems,
+        "Per category, the confident mistakes and the method: [eval.md](eval.md).",
+        "",
+        "### All cases",
+        "",
+        all_cases,
+        "",
+        "### Holdout split (never used for tuning)",
+        "",
+        holdout,
+        "",
+    ]
+    BENCHMARKS.write_text(head + "\n\n" + "\n".join(section), encoding="utf-8")
+
+
+def keep_eval_section(text: str) -> str:
+    """`make bench` output followed by the answer-quality part `make eval` wrote, if any."""
+    old = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else ""
+    if EVAL_MARK not in old:
+        return text
+    return text.rstrip("\n") + "\n\n" + EVAL_MARK + old.split(EVAL_MARK, 1)[1]
 
 
 def main() -> int:

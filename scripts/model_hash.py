@@ -18,9 +18,10 @@ INPUTS = [
 ]
 
 
-def model_hash(root: Path) -> str:
+def model_hash(root: Path, inputs: list[str] = INPUTS) -> str:
+    """Hash of the files under `inputs` (paths relative to `root`, directories recursively)."""
     digest = hashlib.sha256()
-    for name in INPUTS:
+    for name in inputs:
         path = root / name
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:

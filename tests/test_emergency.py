@@ -18,6 +18,9 @@ from core.emergency import detect
         ("我在日本護照丟了", "passport_lost"),
         ("my brother was detained by police in dubai", "detained"),
         ("请问附加证明书怎么办理？另外我表弟在老挝被人扣押了要赎金", "ransom"),
+        # Advice-seeking wording does not hide a fraud under way.
+        ("怎么识别骗子？刚才有人冒充大使馆要我转账", "fraud"),
+        ("how to spot a scam? i was scammed by a fake visa agent", "fraud"),
     ],
 )
 def test_detects(text, kind):
@@ -33,6 +36,10 @@ def test_detects(text, kind):
         "公安局开的无犯罪证明要认证吗",
         "大使馆让我补交材料怎么办",
         "签证被拒了怎么办",
+        # Asking how to avoid fraud is a KB question (visa_scams), not an emergency.
+        "怎么分辨代办签证的骗子",
+        "如何防范冒充领事馆的诈骗电话",
+        "how do i avoid visa scams",
     ],
 )
 def test_no_false_alarm(text):

