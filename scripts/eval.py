@@ -487,10 +487,11 @@ def tune(cases: list[Case], parses: list[dict], log: Callable[[str], None]) -> N
         "gate_dense": [0.93],
         "gate_bm25": [0.45, 0.6],
         "gate_selector": [0.6],
+        "gate_fused": [float("inf"), 0.45, 0.5, 0.6],  # inf: every signal weak → refused
         "agree_margin": [0.0, 0.05],
         "agree_signals": [2, 4],  # 4: never (three signals), i.e. the plain margin rule
-        "negative_floor": [0.9, 0.93, 0.95],
-        "negative_margin": [float("inf"), -0.01, 0.0, 0.01, 0.02, 0.03],  # inf: never
+        "negative_floor": [0.9, 0.93],
+        "negative_margin": [float("inf"), 0.0, 0.01],  # inf: never
     }
     results = []
     for values in itertools.product(*grid.values()):
@@ -505,6 +506,8 @@ def tune(cases: list[Case], parses: list[dict], log: Callable[[str], None]) -> N
         shown.append(next(r for r in results if r[1].agree_signals == signals))
     for neg in sorted({t.negative_margin for _, t in results}):  # with and without near-miss gate
         shown.append(next(r for r in results if r[1].negative_margin == neg))
+    for gate in sorted({t.gate_fused for _, t in results}):
+        shown.append(next(r for r in results if r[1].gate_fused == gate))
     for u, t in shown:
         print(f"utility(tune)={u:.3f} {t}")
         for name, idx in split.items():

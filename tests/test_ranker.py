@@ -148,3 +148,14 @@ def test_dense_index_scores_out_of_scope_examples(kb, tmp_path):
     assert index.negative_score(in_scope) < max(index.scores(in_scope).values())
     assert DenseIndex(kb, tmp_path).negative_score(near_miss) is None  # no examples given
     assert load_examples(tmp_path / "missing.yml") == []
+
+
+def test_moderate_signals_that_add_up_pass_the_gate_when_allowed():
+    # Every signal below its bar, but together they clearly point at "a".
+    sel, bm, dn = [("a", 0.45)], [Hit("a", 0.4)], {"a": 0.88, "b": 0.86}
+    assert rank(sel, bm, T, dense=dn).decision == "fallback"  # gate_fused off (inf)
+    t = Thresholds(**{**T.__dict__, "gate_fused": 0.5})
+    result = rank(sel, bm, t, dense=dn)
+    assert result.decision == "answer" and result.kb_ids == ["a"]
+    # Weak and scattered: still refused.
+    assert rank([("a", 0.2)], [Hit("b", 0.2)], t, dense={"a": 0.86}).decision == "fallback"

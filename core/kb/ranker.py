@@ -5,8 +5,9 @@
 - dense similarity to the KB questions (core.kb.dense, cosine; rescaled above `dense_floor`).
 
 Each alone is weak (design "What is known"; docs/eval.md), their weighted sum is not. A message
-that none of the signals places near the KB is refused before any answer is considered, then the
-fused score must clear `answer` with a `margin` over the runner-up to answer outright; otherwise
+that none of the signals places near the KB (and whose fused score stays low) is refused before
+any answer is considered, as is one nearer to an out-of-scope example than to any KB question;
+then the fused score must clear `answer` with a `margin` over the runner-up to answer; otherwise
 up to three did-you-mean suggestions above `suggest`; otherwise an honest fallback. When at least
 `agree_signals` of the individual signals rank the fused best entry first, they corroborate each
 other and the smaller `agree_margin` is enough: close siblings ("what the embassy can do" / "cannot
@@ -38,6 +39,8 @@ class Thresholds:
     gate_dense: float = 0.93
     gate_bm25: float = 0.45
     gate_selector: float = 0.6
+    # … unless their weighted sum reaches this (several moderate signals agreeing; inf: never).
+    gate_fused: float = 0.45
     # Corroboration: the margin that suffices when this many signals rank the best entry first.
     agree_margin: float = 0.0
     agree_signals: int = 2
@@ -115,10 +118,9 @@ def rank(
     top_dn = max(dn.values(), default=0.0)
     if negative is not None and negative >= t.negative_floor and negative - top_dn >= t.negative_margin:
         return Ranking("fallback", [])
-    if top_dn < t.gate_dense and top_bm < t.gate_bm25 and top_sel < t.gate_selector:
-        return Ranking("fallback", [])
     fused = sorted(fused_scores(sel, bm, dn, t).items(), key=lambda kv: (-kv[1], kv[0]))
-    if not fused:
+    weak = top_dn < t.gate_dense and top_bm < t.gate_bm25 and top_sel < t.gate_selector
+    if not fused or (weak and fused[0][1] < t.gate_fused):
         return Ranking("fallback", [])
     best_id, best = fused[0]
     runner_up = fused[1][1] if len(fused) > 1 else 0.0
