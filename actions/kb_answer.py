@@ -106,8 +106,8 @@ def is_follow_up(text: str) -> bool:
 
 
 # Practical questions (what to bring, who may apply, time and fees, a rejected document) keep the
-# entry the ranker answered with: the country sentence already states the path, and replacing the
-# answer by the path entry would leave the question itself unanswered.
+# entry the ranker answered with, or put first among its suggestions: the country sentence already
+# states the path, and replacing the entry by the path entry would leave the question unanswered.
 PRACTICAL_ENTRIES = frozenset(
     {
         "apostille_documents_applicant",
@@ -118,13 +118,11 @@ PRACTICAL_ENTRIES = frozenset(
 )
 
 
-def country_route(
-    text: str, kb_id: str | None, answered: bool = False
-) -> tuple[Mention, str] | None:
+def country_route(text: str, kb_id: str | None) -> tuple[Mention, str] | None:
     """(country mention, KB id to answer with) when the question uses a document in a named country.
 
-    The KB id is the country's path entry, or `kb_id` itself when the ranker `answered` with a
-    practical entry.
+    The KB id is the country's path entry, or `kb_id` itself when it is a practical entry the
+    ranker answered with or suggested first.
     """
     matcher = get_matcher(get_settings().kb_dir / "countries.yml")
     if matcher is None:
@@ -132,7 +130,7 @@ def country_route(
     mention = matcher.find(text)
     if mention is None or not countries.wants_path(text, kb_id):
         return None
-    if answered and kb_id in PRACTICAL_ENTRIES:
+    if kb_id in PRACTICAL_ENTRIES:
         return mention, kb_id
     return mention, countries.path_entry(mention)
 
@@ -148,9 +146,7 @@ def answer_or_suggest(
     ranking = decide_kb(text, parse, tracker.get_slot("last_kb_id"))
     selector = selector_ranking(parse)
     confidence = round(selector[0][1], 3) if selector else None
-    routed = country_route(
-        text, ranking.kb_ids[0] if ranking.kb_ids else None, ranking.decision == "answer"
-    )
+    routed = country_route(text, ranking.kb_ids[0] if ranking.kb_ids else None)
     if routed is not None:
         mention, kb_id = routed
         table = get_matcher(get_settings().kb_dir / "countries.yml").table  # type: ignore[union-attr]

@@ -288,3 +288,14 @@ async def test_handoff_ticket_carries_the_topic_of_the_last_answer():
     with session_scope(services.get_sessionmaker()) as session:
         ticket = session.get(HandoffTicket, payload(messages)["ticket"])
         assert ticket.topic == "apostille"
+
+
+def test_country_route_keeps_a_practical_entry_whether_answered_or_suggested_first():
+    from actions.kb_answer import country_route
+
+    text = "孩子的学位证要送到英国用，家长代办附加证明书需要带什么"
+    assert country_route(text, "apostille_documents_applicant")[1] == (
+        "apostille_documents_applicant"
+    )
+    mention, kb_id = country_route(text, "apostille_what_is")
+    assert kb_id == "apostille_member_states" and mention.country.code == "GB"
