@@ -549,6 +549,11 @@ METHOD_NOTES = [
     "whatever the other parameters. The out-of-scope training examples were partly written after "
     "seeing tune-split near misses (see the first note), which flatters the tune split's "
     "out-of-scope figures more than the holdout's.",
+    "One routing fix of 2026-11-24 was prompted by a holdout case (a long question about what "
+    "to bring for an apostille for the USA was answered with the member-states entry because "
+    "country routing replaced a practical entry that the ranker had only suggested); the rule "
+    "(practical entries survive country routing) is general, but that case no longer counts as "
+    "unseen.",
     "Paraphrases added on 2026-11-24 target sibling confusions seen on the tune split only; those "
     "written for entries whose only failures were on the holdout split were discarded, as was any "
     "paraphrase 70 % similar to a dev case.",

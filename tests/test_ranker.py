@@ -16,6 +16,7 @@ T = Thresholds(
     gate_dense=0.9,
     gate_bm25=0.45,
     gate_selector=0.5,
+    gate_fused=float("inf"),
 )
 
 
