@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from core.kb.dense import load_examples
 from core.kb.search import question_key
 from scripts.eval import Case, classify, load_cases, metrics
 
@@ -14,13 +15,11 @@ DEV_SET = Path("tests/eval/dev_set.yml")
 
 
 def _training_examples() -> set[str]:
-    out = set()
-    for path in Path("data/nlu").glob("*.yml"):
-        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
-            for line in str(block.get("examples", "")).splitlines():
-                if line.strip().startswith("- "):
-                    out.add(question_key(line.strip()[2:]))
-    return out
+    return {
+        question_key(text)
+        for path in Path("data/nlu").glob("*.yml")
+        for text in load_examples(path)
+    }
 
 
 def test_cases_are_well_formed_and_reference_real_entries(kb):

@@ -137,7 +137,8 @@ class DenseIndex:
 
 
 _lock = threading.Lock()
-# Keyed by the KB object (kept referenced, so its id cannot be reused) and the cache directory.
+# Keyed by the KB object (kept referenced, so its id cannot be reused), the cache directory and
+# the out-of-scope examples file.
 _cache: dict[tuple[int, str, str], tuple[KnowledgeBase, DenseIndex | None]] = {}
 
 
