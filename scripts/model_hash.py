@@ -11,8 +11,9 @@ INPUTS = [
     "config.yml",
     "domain.yml",
     "data",
-    "kb",
-    "rasa_addons/normalizer.py",  # the only add-on that changes what the model learns
+    # The add-ons that change what the model learns (kb/ is not here: Rasa no longer learns it).
+    "rasa_addons/normalizer.py",
+    "rasa_addons/dense_featurizer.py",
     "core/text.py",
     "requirements/rasa-constraints.txt",
 ]
