@@ -44,6 +44,23 @@ class Settings(BaseSettings):
     telegram_send_retries: int = 4  # retries on Telegram 429 / network errors
     telegram_outbox_interval_s: float = 2.0  # how often the bot looks for outbox rows
     telegram_outbox_max_attempts: int = 10  # a row failing this often is left for staff
+    # WeChat Official Account (公众号): off while WECHAT_TOKEN is unset (the endpoint answers 404).
+    wechat_app_id: str | None = None  # AppID; with the secret, needed to send (customer service)
+    wechat_app_secret: SecretStr | None = None  # AppSecret, for the access_token
+    wechat_token: SecretStr | None = None  # the Token set in the account's server configuration
+    wechat_aes_key: SecretStr | None = None  # EncodingAESKey (43 chars): safe mode; else plain
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_listen: str = "127.0.0.1:8082"  # the WeChat bot's private endpoint the api forwards to
+    wechat_reply_deadline_s: float = 4.5  # answer in the response if ready (WeChat waits 5 s)
+    wechat_outbox_interval_s: float = 2.0  # how often the WeChat bot delivers outbox rows
+    wechat_outbox_max_attempts: int = 10  # a row failing this often is left for staff
+    wechat_template_id: str | None = None  # template message used outside the 48-hour window
+    # template field → what it shows: title | summary | hint | time | ticket
+    wechat_template_fields: dict[str, str] = {
+        "first": "title",
+        "keyword1": "summary",
+        "remark": "hint",
+    }
     daily_tip_time: dt.time = dt.time(9, 0)  # local time of the daily 侨法 tip
     daily_tip_timezone: str = "Asia/Shanghai"
 
@@ -76,6 +93,11 @@ class Settings(BaseSettings):
     office_timezone: str = "Asia/Shanghai"
     case_retention_days: int = 180  # closed cases are purged after this many days
 
+    @property
+    def wechat_enabled(self) -> bool:
+        """The WeChat endpoint is on (it needs at least the server Token)."""
+        return self.wechat_token is not None
+
     def problems(self) -> list[str]:
         """Settings that are unsafe for the current environment, as operator-readable lines."""
         if self.app_env != "production":
@@ -88,6 +110,8 @@ class Settings(BaseSettings):
                 found.append(f"{name.upper()} still has the development default")
         if self.console_secret is None:
             found.append("CONSOLE_SECRET is not set; console sessions would end at every restart")
+        if self.wechat_enabled and not (self.wechat_app_id and self.wechat_app_secret):
+            found.append("WECHAT_TOKEN is set but WECHAT_APP_ID / WECHAT_APP_SECRET are not")
         if self.database_url.startswith("sqlite"):
             found.append("DATABASE_URL points at SQLite; use PostgreSQL in production")
         return found

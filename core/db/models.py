@@ -277,6 +277,44 @@ class KbDraft(Base):
     approved_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
 
 
+class WechatMessage(Base):
+    """A WeChat message or event the bot has taken: WeChat retries a message it got no answer
+    to within 5 s, and this row (keyed by a hash of MsgId, or of sender + time + event) makes
+    every retry, in any process, reuse the first answer instead of asking Rasa again. `reply`
+    keeps the passive reply text for such a retry; rows are purged after a day."""
+
+    __tablename__ = "wechat_messages"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))  # processing | passive | deferred
+    reply: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+
+
+class WechatUser(Base):
+    """A WeChat user as the channel needs them: whether they follow the account, when they last
+    wrote (customer-service messages are allowed for 48 hours after), and the numbered options
+    of the last reply (a digit answers one of them)."""
+
+    __tablename__ = "wechat_users"
+    sender_id: Mapped[str] = mapped_column(String(128), primary_key=True)  # wx:<openid>
+    following: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_inbound_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    options: Mapped[list | None] = mapped_column(JSON)
+    options_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class WechatAccessToken(Base):
+    """The account's access_token, shared by every process; `lease_until` lets one process at a
+    time fetch a new one (WeChat invalidates the previous token on each fetch)."""
+
+    __tablename__ = "wechat_access_tokens"
+    app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+
 __all__ = [
     "ApiToken",
     "AuditLog",
@@ -295,4 +333,7 @@ __all__ = [
     "Subscription",
     "UnansweredQuestion",
     "VerificationAttempt",
+    "WechatAccessToken",
+    "WechatMessage",
+    "WechatUser",
 ]
