@@ -142,10 +142,10 @@ async def test_practical_question_about_a_country_keeps_its_answer_after_the_pat
 async def test_document_for_an_unverified_country_sends_to_the_office():
     messages, _ = await run(
         ActionAnswerKb(),
-        make_tracker("结婚证公证要拿到卡塔尔用", kb_id="apostille_how_to_apply"),
+        make_tracker("结婚证公证要拿到巴勒斯坦用", kb_id="apostille_how_to_apply"),
     )
     custom = payload(messages)
-    assert custom["country"] == {"name": "卡塔尔", "status": "unknown", "checked": "2026-11-23"}
+    assert custom["country"] == {"name": "巴勒斯坦", "status": "unknown", "checked": "2026-12-01"}
     assert "请向办公室确认" in messages[0]["text"]
 
 
