@@ -30,7 +30,9 @@ SAMPLE_ENCRYPT = (
 )
 SAMPLE_MSG_SIGNATURE = "477715d11cdb4164915debcba66cb864d751f3e6"
 SAMPLE_TIMESTAMP, SAMPLE_NONCE = "1409659813", "1372623149"
-SAMPLE_ECHO = "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ=="
+SAMPLE_ECHO = (
+    "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ=="
+)
 SAMPLE_ECHO_SIGNATURE = "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3"
 
 
@@ -57,7 +59,11 @@ def test_sample_encrypted_message_decrypts_to_wechats_plaintext():
     )
     body = f"<xml><ToUserName><![CDATA[{APP_ID}]]></ToUserName><Encrypt><![CDATA[{SAMPLE_ENCRYPT}]]></Encrypt></xml>"
     inbound = codec.decode(query, body.encode())
-    assert (inbound.msg_type, inbound.openid, inbound.field("Content")) == ("text", "mycreate", "hello")
+    assert (inbound.msg_type, inbound.openid, inbound.field("Content")) == (
+        "text",
+        "mycreate",
+        "hello",
+    )
     assert inbound.msg_id == "4561255354251345929"
 
 
@@ -79,7 +85,7 @@ def test_safe_mode_round_trip_reply_decrypts_with_the_same_key():
     codec = Codec(TOKEN, APP_ID, AES_KEY)
     inbound = Codec(TOKEN).decode(Query(**signed_query(TOKEN)), text_xml("你好").encode())
     query = Query(**signed_query(TOKEN, nonce="n1"), encrypt_type="aes")
-    body, content_type = codec.reply(inbound, "答复：中文 ]]> <a href=\"https://x\">链接</a>", query)
+    body, content_type = codec.reply(inbound, '答复：中文 ]]> <a href="https://x">链接</a>', query)
     assert content_type == "application/xml" and "Encrypt" in body and "答复" not in body
     outer = read_xml(body)
     reply_query = Query(
@@ -202,7 +208,9 @@ def test_event_dedupe_key_uses_sender_time_and_event_and_hides_the_openid():
     assert first.event == "click" and first.msg_id is None
     assert first.dedupe_key("salt") == again.dedupe_key("salt")
     assert "oSecret" not in first.dedupe_key("salt")
-    later = codec.decode(Query(**signed_query(TOKEN)), event_xml("CLICK", "oSecret", "CMD:help").encode())
+    later = codec.decode(
+        Query(**signed_query(TOKEN)), event_xml("CLICK", "oSecret", "CMD:help").encode()
+    )
     assert later.dedupe_key("salt") != first.dedupe_key("salt")
 
 
