@@ -52,7 +52,7 @@ def test_document_for_canada_routes_to_the_apostille_path(convo):
 
 
 def test_document_for_a_non_member_routes_to_legalization(convo):
-    custom = only(convo.payloads("毕业证公证书要寄到越南使用，需要办什么认证？"), "kb_answer")
+    custom = only(convo.payloads("毕业证公证书要寄到泰国使用，需要办什么认证？"), "kb_answer")
     assert custom["kb_id"] == "legalization_non_member_states"
     assert custom["country"]["status"] == "non_member"
 
