@@ -77,13 +77,12 @@ _TO_CHINA_RE = re.compile(
     r"(拿到|带到|拿回|带回|寄回|回|在|送到|到)(中国|国内|内地|大陆)(来)?(用|使用)|in china|to china|for china"
 )
 # Words that contain a country name but are not that country (removed before matching).
-_NOT_COUNTRIES = (
-    "内蒙古",  # Inner Mongolia is in China
-    "朝鲜族",  # an ethnic group of China
-    "马里兰",  # Maryland (United States), not Mali
-    "新墨西哥",  # New Mexico (United States), not Mexico
-    "new mexico",
-    "新几内亚",  # handled by 巴布亚新几内亚; a bare 新几内亚 is not Guinea
+_NOT_COUNTRIES = re.compile(
+    r"内蒙古"  # Inner Mongolia is in China
+    r"|朝鲜族"  # an ethnic group of China
+    r"|马里兰"  # Maryland (United States), not Mali
+    r"|新墨西哥|new mexico"  # New Mexico (United States), not Mexico
+    r"|(?<!巴布亚)新几内亚"  # the island of New Guinea is not Guinea (巴布亚新几内亚 is listed)
 )
 
 
@@ -369,8 +368,7 @@ class CountryMatcher:
 
     def find(self, text: str) -> Mention | None:
         plain = normalize(text).lower()
-        for word in _NOT_COUNTRIES:
-            plain = plain.replace(word, " ")
+        plain = _NOT_COUNTRIES.sub(" ", plain)
         for name, country, label in self.names:
             if name.isascii():
                 if re.search(rf"(?<![a-z]){re.escape(name)}(?![a-z])", plain):
@@ -425,7 +423,8 @@ def sentence(
         if status == "pending":
             return (
                 f"{c.en}: {c.en} has acceded to the Apostille Convention, but it is not yet in "
-                f"force; it is expected to apply between China and {c.en} from {c.effective}. "
+                f"force for {c.en}: it is expected to apply between China and {c.en} from "
+                f"{c.effective}. "
                 f"Until then, documents for {c.en} still need consular legalization. {cite}"
             )
         if status == "non_member":
@@ -457,7 +456,7 @@ def sentence(
         )
     if status == "pending":
         return (
-            f"{c.zh}：{c.zh}已加入公约，但公约尚未生效，预计自{_zh_date(c.effective)}起在中国与{c.zh}之间适用。"  # type: ignore[arg-type]
+            f"{c.zh}：{c.zh}已加入公约，但公约尚未对{c.zh}生效，预计自{_zh_date(c.effective)}起在中国与{c.zh}之间适用。"  # type: ignore[arg-type]
             f"在此之前，送往{c.zh}使用的文书仍需办理领事认证，不能办理附加证明书。{cite}"
         )
     if status == "non_member":

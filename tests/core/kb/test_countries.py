@@ -96,7 +96,9 @@ def test_viet_nam_is_a_member_from_2026_09_11(table, matcher):
     assert path_entry(mention, before) == "legalization_non_member_states"
     assert path_entry(mention, on) == "apostille_member_states"
     zh_before = sentence(mention, table, "CONTACT", "zh", before)
-    assert "尚未生效" in zh_before and "2026年9月11日" in zh_before and "领事认证" in zh_before
+    assert (
+        "尚未对越南生效" in zh_before and "2026年9月11日" in zh_before and "领事认证" in zh_before
+    )
     zh_after = sentence(mention, table, "CONTACT", "zh", on)
     assert "附加证明书即可" in zh_after and "2026年9月11日起在中国与越南之间适用" in zh_after
     en_before = sentence(mention, table, "CONTACT", "en", before)
@@ -261,6 +263,12 @@ def test_make_kb_warns_but_does_not_fail_on_a_stale_table(tmp_path, capsys, monk
         ("结婚证要送去北爱尔兰用", "GB"),  # not Ireland
         ("documents for use in Viet Nam", "VN"),
         ("出生证明拿到刚果金用", "CD"),
+        ("文件寄到刚果（金）用", "CD"),
+        ("文件寄到刚果（布）用", "CG"),
+        ("学历公证去巴布亚新几内亚用", "PG"),
+        ("去赤道几内亚用的文件", "GQ"),
+        ("papers for use in north korea", "KP"),  # not South Korea
+        ("朝鲜族的出生证明送韩国用", "KR"),
         ("去南苏丹用的文件", "SS"),  # not Sudan
         ("要寄到美国马里兰州的学历公证", "US"),  # Maryland is not Mali
         ("document for new mexico", None),  # not Mexico
