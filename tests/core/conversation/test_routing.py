@@ -1,0 +1,62 @@
+"""Deterministic routing: references anywhere, explicit requests for a person, bare codes."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.conversation.routing import find_reference, is_bare_code, wants_human
+
+
+@pytest.mark.parametrize(
+    "text, canonical, kind",
+    [
+        ("VA-2026-000123", "VA-2026-000123", "visa_agency"),
+        ("麻烦帮我查下 va 2026 000123 好了没", "VA-2026-000123", "visa_agency"),
+        ("我的编号ＬＡ－２０２６－０００４５６，认证好了吗", "LA-2026-000456", "legalization"),
+        ("my ref is ap2026000789, any news?", "AP-2026-000789", "apec_card"),
+        ("編號 RS—2025—000001 辦好了嗎", "RS-2025-000001", "status_confirmation"),
+        ("in-2026-000321", "IN-2026-000321", "invitation"),
+        ("status of VA_2026_000999 please", "VA-2026-000999", "visa_agency"),
+    ],
+)
+def test_reference_found_anywhere_in_any_form(text, canonical, kind):
+    ref = find_reference(text)
+    assert ref is not None and (ref.canonical, ref.kind) == (canonical, kind)
+
+
+@pytest.mark.parametrize(
+    "text", ["XVA-2026-000123", "VA-2026-00012", "VA-2026-0001234", "签证怎么办理", "ZZ-2026-000123"]
+)
+def test_no_reference_where_there_is_none(text):
+    assert find_reference(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "转人工",
+        "不要机器人，给我换个人",
+        "能不能找个真人",
+        "找個真人跟我講",
+        "請幫我轉接人工服務",
+        "I want to talk to a real person",
+        "can I speak to someone from the office",
+        "human please",
+        "this bot is useless, get me a person",
+    ],
+)
+def test_requests_for_a_person(text):
+    assert wants_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["签证怎么办理", "附加证明书要多少钱", "what is an apostille", "人工翻译的文件可以认证吗", "hello"],
+)
+def test_ordinary_questions_are_not_requests_for_a_person(text):
+    assert not wants_human(text)
+
+
+def test_bare_code():
+    assert is_bare_code(" 1234 ") and is_bare_code("１２３４")
+    assert not is_bare_code("12345") and not is_bare_code("我的手机尾号1234")

@@ -1,0 +1,130 @@
+"""Emergency first on every path: in the relay, during an open ticket and while Rasa is down."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from core.conversation import semantic
+from core.conversation.relay import Relay
+from core.conversation.safety import Safety
+from core.conversation.semantic import EmergencyThresholds, IntentExemplars, windows
+from core.db.engine import session_scope
+from core.db.models import HandoffMessage, HandoffTicket
+from core.handoff.tickets import request_handoff
+from tests.fakes import FakeRasa
+
+SENDER = "web:safety-test"
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+class _Fake:
+    """A stand-in encoder: each word is a direction, a text the normalised sum of its words."""
+
+    def __init__(self) -> None:
+        self.vocab: dict[str, int] = {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), 64), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.split():
+                out[row, self.vocab.setdefault(word, len(self.vocab) % 64)] += 1.0
+            out[row] /= max(1e-6, float(np.linalg.norm(out[row])))
+        return out
+
+
+@pytest.fixture
+def fake_encoder(monkeypatch):
+    encoder = _Fake()
+    monkeypatch.setattr(semantic, "_encode", encoder)
+    semantic._vector.cache_clear()
+    yield encoder
+    semantic._vector.cache_clear()
+
+
+def test_semantic_check_finds_an_emergency_without_keywords(fake_encoder):
+    index = IntentExemplars(
+        [
+            ("report_emergency", "relative unreachable five days cambodia"),
+            ("faq", "how apply apostille"),
+            ("faq", "visa agency documents"),
+        ]
+    )
+    t = EmergencyThresholds(floor=0.6, margin=0.05)
+    assert index.looks_like_emergency("relative unreachable five days", t)
+    assert not index.looks_like_emergency("how apply apostille", t)
+    safety = Safety(lambda: index, t)
+    hit = safety.check("relative unreachable five days cambodia")
+    assert hit is not None and hit.kind == "danger"
+    assert safety.check("how apply apostille") is None
+
+
+def test_keywords_win_even_without_the_semantic_index():
+    hit = Safety(lambda: None).check("我儿子在国外被绑架了，对方要赎金")
+    assert hit is not None and hit.kind == "ransom"
+
+
+def test_long_message_is_read_in_a_few_windows():
+    text = "a" * 1000
+    parts = windows(text, 120, 3)
+    assert len(parts) == 3 and all(len(p) == 120 for p in parts)
+    assert windows("short", 120, 3) == ["short"]
+
+
+def test_emergency_buried_in_a_long_message_is_found():
+    letter = "我想咨询一下签证材料的问题。" * 60 + "另外我弟弟在泰国被绑架了，他们要赎金。" + "谢谢。" * 50
+    assert Safety().check(letter) is not None
+
+
+def test_relay_marks_an_emergency_for_rasa(sessions):
+    rasa = FakeRasa()
+    relay = Relay(rasa.client(), sessions)
+    run(relay.handle(SENDER, "救命，我在国外被抢劫了"))
+    assert rasa.received[-1]["metadata"]["route"] == "report_emergency"
+    assert rasa.received[-1]["metadata"]["emergency"] == "danger"
+
+
+def test_emergency_during_an_open_ticket_raises_it_and_gives_12308(sessions):
+    with session_scope(sessions) as session:
+        request_handoff(session, SENDER, "request_human")
+    rasa = FakeRasa()
+    relay = Relay(rasa.client(), sessions, handoff_hours=lambda: "工作日 9:00-17:00")
+    replies = run(relay.handle(SENDER, "他们说我女儿在他们手上，要我马上打钱，不然撕票"))
+    assert rasa.received == []  # the ticket has the conversation; Rasa is not asked
+    payload = replies[0].custom
+    assert payload["type"] == "emergency" and payload["hotline"] == "12308"
+    assert "12308" in replies[0].text
+    with session_scope(sessions) as session:
+        ticket = session.scalars(select(HandoffTicket)).one()
+        assert ticket.priority == "urgent" and payload["ticket"] == ticket.id
+        texts = [m.text for m in session.scalars(select(HandoffMessage))]
+        assert any("撕票" in t for t in texts)  # the message reached the staff too
+
+
+def test_emergency_while_rasa_is_down_opens_an_urgent_ticket(sessions):
+    rasa = FakeRasa()
+    rasa.down = True
+    relay = Relay(rasa.client(), sessions)
+    replies = run(relay.handle(SENDER, "my son was kidnapped abroad and they want a ransom"))
+    payload = replies[0].custom
+    assert payload["type"] == "emergency" and payload["hotline"] == "12308"
+    assert "12308" in replies[0].text and "Do not transfer" in replies[0].text
+    with session_scope(sessions) as session:
+        ticket = session.scalars(select(HandoffTicket)).one()
+        assert ticket.priority == "urgent" and ticket.reason == "emergency:ransom"
+        assert [m.text for m in session.scalars(select(HandoffMessage))] == [
+            "my son was kidnapped abroad and they want a ransom"
+        ]
+
+
+def test_ordinary_message_while_rasa_is_down_is_parked_not_an_emergency(sessions):
+    rasa = FakeRasa()
+    rasa.down = True
+    replies = run(Relay(rasa.client(), sessions).handle(SENDER, "附加证明书怎么办"))
+    assert replies[0].custom["type"] == "unavailable"
