@@ -242,6 +242,7 @@ class StaffUser(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    lang: Mapped[str] = mapped_column(String(8), default="zh", server_default="zh")  # console UI
 
 
 class AuditLog(Base):
@@ -271,10 +272,36 @@ class KbDraft(Base):
     answer: Mapped[str] = mapped_column(Text)
     sources: Mapped[list] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft|approved|rejected
+    # new: a new entry from a ticket; review: an existing entry re-checked (approval rewrites it)
+    kind: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
     created_by: Mapped[str] = mapped_column(String(64))
     approved_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
     approved_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+
+class ServiceRating(Base):
+    """The citizen's 1–5 rating of the human service of one closed ticket (one per ticket)."""
+
+    __tablename__ = "service_ratings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("handoff_tickets.id", ondelete="CASCADE"), unique=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    score: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+
+
+class SavedReply(Base):
+    """A reply text staff insert into the reply box (kept by admins in the console)."""
+
+    __tablename__ = "saved_replies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
 
 
 class WechatMessage(Base):
@@ -329,6 +356,8 @@ __all__ = [
     "IdempotencyRecord",
     "KbDraft",
     "Outbox",
+    "SavedReply",
+    "ServiceRating",
     "StaffUser",
     "Subscription",
     "UnansweredQuestion",
