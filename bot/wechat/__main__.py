@@ -25,7 +25,7 @@ from bot.wechat.server import build_app, split_listen
 from core.db.engine import get_engine, session_factory
 from core.handoff.office_hours import OfficeHours
 from core.logs import configure_logging
-from core.services import get_kb
+from core.services import get_kb, get_safety, handoff_hours
 from core.settings import Settings, get_settings
 
 logger = logging.getLogger("bot.wechat")
@@ -48,6 +48,8 @@ async def serve(settings: Settings) -> int:
         settings.max_message_chars,
         hours=hours,
         turn_salt=settings.hash_salt.get_secret_value(),
+        safety=get_safety(),
+        handoff_hours=handoff_hours,
     )
     kb = get_kb()
     channel = build_channel(settings, relay, kb, load_menu(kb=kb), sessions=sessions)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -188,7 +189,7 @@ class WeChatClient:
             token = await in_transaction(self.sessions, self._valid_token, now, rejected)
             if token is not None:
                 return token
-            if await in_transaction(self.sessions, self._take_lease, now):
+            if await in_transaction(self.sessions, self._take_lease, now, rejected):
                 try:
                     return await self._refresh(rejected is not None)
                 except BaseException:
@@ -239,18 +240,27 @@ class WeChatClient:
             return None
         return row.token if aware(row.expires_at) - REFRESH_MARGIN > now else None
 
-    def _take_lease(self, session: Session, now: dt.datetime) -> bool:
+    def _take_lease(self, session: Session, now: dt.datetime, rejected: str | None) -> bool:
+        """Take the right to fetch: only while nobody holds it and the stored token is still
+        missing, expiring or the rejected one (one conditional UPDATE, so two processes
+        cannot both win, and a process that lost the race finds the new token instead)."""
         if session.get(WechatAccessToken, self.app_id) is None:
             try:
                 with session.begin_nested():
                     session.add(WechatAccessToken(app_id=self.app_id))
             except IntegrityError:
                 pass  # another process created it
+        row = WechatAccessToken
+        stale = (row.token.is_(None)) | (row.expires_at.is_(None))
+        stale = stale | (row.expires_at <= now + REFRESH_MARGIN)
+        if rejected is not None:
+            stale = stale | (row.token == rejected)
         result = session.execute(
-            update(WechatAccessToken)
+            update(row)
             .where(
-                WechatAccessToken.app_id == self.app_id,
-                (WechatAccessToken.lease_until.is_(None)) | (WechatAccessToken.lease_until < now),
+                row.app_id == self.app_id,
+                (row.lease_until.is_(None)) | (row.lease_until < now),
+                stale,
             )
             .values(lease_until=now + LEASE)
         )
@@ -272,7 +282,5 @@ class WeChatClient:
 
 
 def _json(payload: dict[str, Any]) -> bytes:
-    import json
-
     # WeChat shows \\uXXXX escapes literally in some clients: send real UTF-8.
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")

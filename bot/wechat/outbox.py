@@ -38,6 +38,7 @@ from core.notify import delivery, tips
 
 logger = logging.getLogger(__name__)
 MAX_BACKOFF_S = 60.0
+SENT, HELD, FAILED = "sent", "held", "failed"  # HELD: the row waits for the citizen
 TEMPLATE_KINDS = frozenset({"staff_reply", "notification", "system"})
 TEMPLATE_VALUE_CHARS = 20  # "thing" fields of WeChat's new templates hold 20 characters
 
@@ -76,52 +77,53 @@ class OutboxDeliverer:
         for row in pending:
             if row.sender_id in waiting:
                 continue  # keep a citizen's order: an earlier row is not delivered yet
-            if await self._deliver(row):
+            outcome = await self._deliver(row)
+            if outcome == SENT:
                 sent += 1
-            else:
+            elif outcome == FAILED:
                 waiting.add(row.sender_id)
         return sent
 
-    async def _deliver(self, row: delivery.Delivery) -> bool:
+    async def _deliver(self, row: delivery.Delivery) -> str:
         openid = openid_of(row.sender_id)
         if openid is None:
             await self._fail(row, "not a WeChat sender", give_up=True)
-            return False
+            return HELD
         if not await in_transaction(self.sessions, delivery.claim, row):
-            return False  # another deliverer has it
+            return FAILED  # another deliverer has it: keep this citizen's order
         if row.kind != REPLY_KIND:  # a deferred answer may use a menu click's own short window
             following = await in_transaction(self.sessions, store.is_following, row.sender_id)
             if not following:
                 await self._fail(row, store.UNFOLLOWED, give_up=True)
-                return False
+                return HELD
             now = self.clock()
             if not await in_transaction(self.sessions, store.window_open, row.sender_id, now):
                 await self._window_closed(row, openid)
-                return False
+                return HELD
         try:
             for part in render_outbox(row.kind, row.text, row.payload):
                 await self.client.send_text(openid, part)
         except WindowClosed:
             await self._window_closed(row, openid)
-            return False
+            return HELD
         except UserUnreachable as exc:
             await self._fail(row, f"wx_{exc.errcode}", give_up=True)
-            return False
+            return HELD
         except Transient as exc:
             await self._fail(row, f"wx_transient: {exc}", refund=True)
             raise TransientFailure(exc.retry_after) from exc
         except WeChatError as exc:
             await self._fail(row, f"wx_{exc.errcode}")
-            return False
+            return FAILED
         except Exception as exc:
             await self._fail(row, type(exc).__name__)
-            return False
+            return FAILED
         await in_transaction(self.sessions, delivery.record_sent, row.id, self.clock())
         logger.info(
             "outbox_sent",
             extra={"event": "outbox_sent", "channel": store.CHANNEL, "kind": row.kind},
         )
-        return True
+        return SENT
 
     async def _window_closed(self, row: delivery.Delivery, openid: str) -> None:
         """Outside the 48-hour window: a template notice if configured, then hold the row."""

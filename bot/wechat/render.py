@@ -51,15 +51,18 @@ def numbered(options: list[Option], header: str | None = None) -> str:
 
 
 def from_card(c: Card) -> Rendered:
-    """A card of the shared rendering contract as WeChat text: heading, text, sources as links,
-    review date; its buttons become numbered options (ask an entry, list a topic) or the words
-    to send (转人工, 退订侨法). Feedback buttons have no WeChat form and are left out."""
+    """A card of the shared rendering contract as WeChat text: heading, text, the one-line
+    footer, sources as links, review date; its buttons become numbered options (ask an entry,
+    list a topic) or the words to send (转人工, 退订侨法). Feedback buttons have no WeChat form
+    and are left out."""
     parts: list[str] = []
     body = c.text or ""
     if c.title:
         body = f"{c.title}\n{body}" if body else c.title
     if body:
         parts.append(f"{c.badge} {body}" if c.badge else body)
+    if c.footer:
+        parts.append(c.footer)
     if c.sources:
         parts.append(c.sources_label + "；".join(link(s.url, s.title) for s in c.sources))
     if c.reviewed:
