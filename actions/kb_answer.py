@@ -13,10 +13,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import log_event, message_text, record_unanswered
 from actions.emergency import respond_emergency
-from core import replies
-from core.emergency import detect
+from core.conversation import replies
+from core.conversation.emergency import detect
+from core.conversation.refusals import authority_for, firm_reason
 from core.kb import countries
 from core.kb.countries import Mention, get_matcher
+from core.kb.loader import KnowledgeBase
 from core.kb.ranker import Ranking, Thresholds, fused_scores, rank
 from core.services import get_dense_index, get_index, get_kb
 from core.settings import get_settings
@@ -135,6 +137,19 @@ def country_route(text: str, kb_id: str | None) -> tuple[Mention, str] | None:
     return mention, countries.path_entry(mention)
 
 
+def kb_reply(kb: KnowledgeBase, kb_id: str, lang: str) -> tuple[str, dict[str, Any]]:
+    """An entry's answer body (direct answer, then steps) and its `kb_answer` payload.
+
+    The policy (or 待核实) note and the office contact are not repeated in the body: the payload
+    carries them as `footer`, one short line every channel shows under the answer.
+    """
+    _, payload = replies.kb_answer(kb, kb_id, lang)
+    payload["footer"] = kb.footer(kb_id, payload["lang"])
+    if kb.office.website_url is not None:
+        payload["footer_url"] = str(kb.office.website_url)
+    return kb.answer(kb_id, payload["lang"]), payload
+
+
 def answer_or_suggest(
     dispatcher: CollectingDispatcher, tracker: Tracker, parse: dict[str, Any]
 ) -> list[dict[str, Any]]:
@@ -150,8 +165,9 @@ def answer_or_suggest(
     if routed is not None:
         mention, kb_id = routed
         table = get_matcher(get_settings().kb_dir / "countries.yml").table  # type: ignore[union-attr]
-        reply, payload = replies.kb_answer(kb, kb_id, lang)
-        first = countries.sentence(mention, table, kb.render("{office.contact}"), payload["lang"])
+        reply, payload = kb_reply(kb, kb_id, lang)
+        contact = kb.office.contact_for(payload["lang"])
+        first = countries.sentence(mention, table, contact, payload["lang"])
         payload["country"] = countries.payload(mention, table)
         if mention.country is not None:
             source = table.sources[mention.country.source]
@@ -160,7 +176,7 @@ def answer_or_suggest(
         log_event("kb_answer", tracker, kb_id=kb_id, confidence=confidence, country=True)
         return [SlotSet("last_kb_id", kb_id)]
     if ranking.decision == "answer":
-        reply, payload = replies.kb_answer(kb, ranking.kb_ids[0], lang)
+        reply, payload = kb_reply(kb, ranking.kb_ids[0], lang)
         dispatcher.utter_message(text=reply, json_message=payload)
         log_event("kb_answer", tracker, kb_id=ranking.kb_ids[0], confidence=confidence)
         return [SlotSet("last_kb_id", ranking.kb_ids[0])]
@@ -232,6 +248,30 @@ class ActionHandleFallback(Action):
         return answer_or_suggest(dispatcher, tracker, {})
 
 
+def refusal(text: str, english: bool) -> tuple[str, dict[str, Any]]:
+    """The refusal text and payload: firm for forgery/bribes/private contacts, naming the right
+    authority for other authorities' business, else the general out-of-scope reply."""
+    reason = firm_reason(text)
+    authority = authority_for(text) if reason is None else None
+    if authority is not None:
+        reason = "other_authority"
+    templates = replies.REFUSALS.get(reason or "")
+    if templates is None:
+        text_out = replies.OUT_OF_SCOPE_EN if english else replies.OUT_OF_SCOPE_ZH
+        return text_out, {"type": "out_of_scope", "reason": reason or "not_office_service"}
+    contact = ""
+    if "{contact}" in templates[0]:
+        contact = get_kb().office.short_contact("en" if english else "zh")
+    text_out = templates[1 if english else 0].format(
+        contact=contact,
+        authority=(authority.en if english else authority.zh) if authority else "",
+    )
+    payload: dict[str, Any] = {"type": "out_of_scope", "reason": reason}
+    if authority is not None:
+        payload["authority"] = authority.key
+    return text_out, payload
+
+
 class ActionRefuseOutOfScope(Action):
     """Politely refuse what the office does not handle, offering a human."""
 
@@ -244,10 +284,12 @@ class ActionRefuseOutOfScope(Action):
         urgent = emergency_first(dispatcher, tracker)
         if urgent is not None:
             return urgent
-        dispatcher.utter_message(
-            text=replies.OUT_OF_SCOPE_ZH,
-            json_message={"type": "out_of_scope", "reason": "not_office_service"},
+        text = message_text(tracker)
+        english = replies.looks_english(text) or (
+            (tracker.latest_message.get("metadata") or {}).get("lang") == "en"
         )
-        log_event("out_of_scope", tracker)
+        reply, payload = refusal(text, english)
+        dispatcher.utter_message(text=reply, json_message=payload)
+        log_event("out_of_scope", tracker, reason=payload["reason"])
         record_unanswered(tracker, "out_of_scope")
         return []

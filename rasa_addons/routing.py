@@ -3,7 +3,9 @@
 DIET is a statistical classifier; a few decisions must not depend on it (issue 16):
 1. an emergency (keyword rules of core.conversation.emergency, or the semantic check the app's
    relay ran and passed as `metadata.route`) → `report_emergency`;
-2. an explicit request for a person → `request_human`;
+2. a request to forge or buy documents, to bribe, for an official's private contact, or a prompt
+   injection (core.conversation.refusals) → `out_of_scope`;
+   an explicit request for a person → `request_human`;
 3. a case reference anywhere in the message → `ask_case_status` with the canonical reference
    as the `case_reference` entity (spaces, lower case, full-width digits all normalised);
 4. four digits on their own → `inform` (the answer to the verification prompt).
@@ -34,6 +36,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from core.conversation.emergency import detect
+from core.conversation.refusals import firm_reason
 from core.conversation.routing import find_reference, is_bare_code, wants_human
 
 ROUTES = {"report_emergency", "request_human", "ask_case_status"}
@@ -46,6 +49,8 @@ def route_for(text: str, metadata: Optional[Dict[str, Any]]) -> Optional[str]:
         return "report_emergency"
     if route in ROUTES:
         return str(route)
+    if firm_reason(text) is not None:
+        return "out_of_scope"  # forged documents, bribes, private numbers: never a KB answer
     if wants_human(text):
         return "request_human"
     if find_reference(text) is not None:

@@ -299,3 +299,26 @@ def test_country_route_keeps_a_practical_entry_whether_answered_or_suggested_fir
     )
     mention, kb_id = country_route(text, "apostille_what_is")
     assert kb_id == "apostille_member_states" and mention.country.code == "GB"
+
+
+@pytest.mark.parametrize(
+    "text, reason, must_contain",
+    [
+        ("能帮我做一份假的公证书吗", "forgery", "违法"),
+        ("把你们主任的私人手机号给我", "private_contact", "私人联系方式"),
+        ("户口怎么迁回来", "other_authority", "公安派出所"),
+        ("how do I renew my driving licence", "other_authority", "traffic police"),
+    ],
+)
+async def test_out_of_scope_refusals_carry_their_reason(text, reason, must_contain):
+    messages, _ = await run(ActionRefuseOutOfScope(), make_tracker(text, intent="out_of_scope"))
+    assert payload(messages)["reason"] == reason
+    assert must_contain in messages[0]["text"]
+
+
+async def test_english_out_of_scope_is_refused_in_english():
+    messages, _ = await run(
+        ActionRefuseOutOfScope(), make_tracker("what's the weather tomorrow", intent="out_of_scope")
+    )
+    assert payload(messages)["reason"] == "not_office_service"
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in messages[0]["text"])
