@@ -35,6 +35,7 @@ from bot.wechat.conversation import (
 from bot.wechat.menu import Menu
 from bot.wechat.protocol import Inbound
 from bot.wechat.render import Option, Rendered, pack, render, section_menu, topic_menu
+from core.handoff import ratings
 from core.hashing import sender_tag
 from core.kb.loader import KnowledgeBase
 from core.notify import outbox, tips
@@ -202,6 +203,10 @@ class WeChatBot:
         if word.lower() in texts.HELP_WORDS:
             return [self.welcome(privacy=False)]
         if word.isdigit() and len(word) <= 2:
+            # Soon after a closed ticket's 1–5 question, a bare digit is the rating.
+            thanks = await self._db(ratings.rate_by_digit, sender, int(word), self.clock())
+            if thanks is not None:
+                return [Rendered(thanks)]
             option = await self._db(store.chosen_option, sender, int(word), self.clock())
             if option is not None:
                 return await self._option(sender, option)

@@ -94,7 +94,7 @@ class OutboxDeliverer:
         if row.kind != REPLY_KIND:  # a deferred answer may use a menu click's own short window
             following = await in_transaction(self.sessions, store.is_following, row.sender_id)
             if not following:
-                await self._fail(row, store.UNFOLLOWED, give_up=True)
+                await self._fail(row, store.UNFOLLOWED, give_up=True, note=texts.NOTE_UNFOLLOWED)
                 return HELD
             now = self.clock()
             if not await in_transaction(self.sessions, store.window_open, row.sender_id, now):
@@ -107,7 +107,8 @@ class OutboxDeliverer:
             await self._window_closed(row, openid)
             return HELD
         except UserUnreachable as exc:
-            await self._fail(row, f"wx_{exc.errcode}", give_up=True)
+            note = texts.NOTE_UNREACHABLE.format(code=exc.errcode)
+            await self._fail(row, f"wx_{exc.errcode}", give_up=True, note=note)
             return HELD
         except Transient as exc:
             await self._fail(row, f"wx_transient: {exc}", refund=True)
@@ -136,7 +137,8 @@ class OutboxDeliverer:
                 raise TransientFailure(exc.retry_after) from exc
             except WeChatError as exc:
                 error = f"{store.WINDOW_CLOSED}; template failed wx_{exc.errcode}"
-        await self._fail(row, error, give_up=True)
+        note = texts.NOTE_WINDOW_TEMPLATE if "template sent" in error else texts.NOTE_WINDOW
+        await self._fail(row, error, give_up=True, note=note)
 
     def _template_data(self, row: delivery.Delivery) -> dict[str, str]:
         local = self.clock().astimezone(ZoneInfo(self.timezone))
@@ -153,8 +155,16 @@ class OutboxDeliverer:
         }
 
     async def _fail(
-        self, row: delivery.Delivery, error: str, *, give_up: bool = False, refund: bool = False
+        self,
+        row: delivery.Delivery,
+        error: str,
+        *,
+        give_up: bool = False,
+        refund: bool = False,
+        note: str | None = None,
     ) -> None:
+        """Record a failed attempt; a row that will not be retried (given up, or out of
+        attempts) leaves an internal note on its ticket, so staff see it in the console."""
         logger.warning(
             "outbox_failed",
             extra={
@@ -164,16 +174,22 @@ class OutboxDeliverer:
                 "error": error,
             },
         )
-        await in_transaction(
-            self.sessions,
-            lambda s: delivery.record_failure(
-                s,
+        if note is None and not refund and row.attempts + 1 >= self.max_attempts:
+            note, give_up = texts.NOTE_FAILED.format(error=error), True
+        ticket_id = (row.payload or {}).get("ticket")
+
+        def work(session: Session) -> None:
+            delivery.record_failure(
+                session,
                 row.id,
                 error,
                 give_up_at=self.max_attempts if give_up else None,
                 refund=refund,
-            ),
-        )
+            )
+            if note and isinstance(ticket_id, int):
+                store.note_on_ticket(session, ticket_id, note)
+
+        await in_transaction(self.sessions, work)
 
 
 def _clip(value: str, limit: int) -> str:

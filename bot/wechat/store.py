@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.cases.sync import unsubscribe_all as unsubscribe_cases
-from core.db.models import Outbox, WechatMessage, WechatUser
+from core.db.models import HandoffTicket, Outbox, WechatMessage, WechatUser
 from core.db.utc import aware
+from core.handoff.store import add_message
 from core.notify import tips
 
 CHANNEL = "wx"
@@ -159,6 +160,13 @@ def unfollow(session: Session, sender_id: str, now: dt.datetime, max_attempts: i
         .values(attempts=max_attempts, last_error=UNFOLLOWED)
     )
     session.flush()
+
+
+def note_on_ticket(session: Session, ticket_id: int, text: str) -> None:
+    """An internal note on the ticket (shown to staff in the console, never to the citizen)."""
+    ticket = session.get(HandoffTicket, ticket_id)
+    if ticket is not None:
+        add_message(session, ticket, "note", text)
 
 
 def undelivered(session: Session, sender_id: str | None = None) -> list[Outbox]:

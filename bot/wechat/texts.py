@@ -57,6 +57,19 @@ TEMPLATE_TITLE = {
 }
 TEMPLATE_HINT = "请进入公众号发送任意消息，即可查看完整内容。"
 
+# Internal notes on the ticket when a WeChat message cannot be delivered (staff read them).
+NOTE_WINDOW = (
+    "【微信】上一条消息未送达：市民超过48小时未在公众号发消息，微信不允许再发客服消息，"
+    "也未配置模板消息。市民再次发消息后会自动补发；如需尽快联系，请改用其他方式。"
+)
+NOTE_WINDOW_TEMPLATE = (
+    "【微信】上一条消息未送达：市民超过48小时未在公众号发消息，已发送模板通知请其回到公众号；"
+    "市民再次发消息后会自动补发。"
+)
+NOTE_UNFOLLOWED = "【微信】上一条消息无法送达：市民已取消关注公众号。"
+NOTE_UNREACHABLE = "【微信】上一条消息无法送达（微信错误 {code}：用户无效或已拒收）。"
+NOTE_FAILED = "【微信】上一条消息多次发送失败，已停止重试（{error}）。"
+
 # Commands the menu and plain words send to the bot (Rasa understands these).
 STATUS_TEXT = "查询进度"
 HUMAN_TEXT = "转人工"
