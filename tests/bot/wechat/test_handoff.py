@@ -30,6 +30,11 @@ from tests.bot.wechat.conftest import (
 SENDER = f"wx:{OPENID}"
 
 
+def wx_rows(sessions) -> list[Outbox]:
+    with session_scope(sessions) as session:
+        return list(session.scalars(select(Outbox).where(Outbox.channel == "wx")))
+
+
 def open_ticket(sessions) -> int:
     with session_scope(sessions) as session:
         return request_handoff(session, SENDER, "citizen_request").ticket
@@ -59,14 +64,11 @@ async def test_console_reply_reaches_the_wechat_user_and_closing_resumes_the_bot
                 f"/console/tickets/{ticket_id}/reply",
                 data={"csrf_token": token, "text": "您好，请提供护照号码和所在国家。"},
             )
-        sent = await wechat.wait_for(count=2)
-        assert [m["touser"] for m in sent] == [OPENID, OPENID]
-        assert sent[1]["text"]["content"] == (
-            f"👤 工作人员回复（工单 #{ticket_id}）：\n您好，请提供护照号码和所在国家。"
-        )
-        with session_scope(sessions) as session:
-            rows = session.scalars(select(Outbox).where(Outbox.channel == "wx")).all()
-            assert [r.kind for r in rows if r.kind != "wx_reply"][:2] == ["system", "staff_reply"]
+        reply = f"👤 工作人员回复（工单 #{ticket_id}）：\n您好，请提供护照号码和所在国家。"
+        await wait_until(lambda: reply in wechat.texts_to(OPENID))
+        assert {m["touser"] for m in wechat.sent()} == {OPENID}
+        await wait_until(lambda: all(r.sent_at for r in wx_rows(sessions)))
+        assert {"system", "staff_reply"} <= {r.kind for r in wx_rows(sessions)}
 
         with console:
             assert login(console, "agent1").status_code == 303
