@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api import errors
 from api.metrics import RequestMetrics
 from api.metrics import router as metrics_router
-from api.routes import cases, console, pages, telegram, widget
+from api.routes import cases, console, pages, telegram, wechat, widget
 from api.security import install_security_headers
 from core.db.engine import get_engine, session_factory
 from core.office_hours import OfficeHours
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
     app.include_router(metrics_router)
     app.include_router(widget.router)
     app.include_router(telegram.router)
+    app.include_router(wechat.router)
     app.include_router(console.router)
     app.include_router(cases.router)
     cases.install_auth_errors(app)
