@@ -166,6 +166,7 @@ def build_stack(
     endpoints: Path,
     log_dir: Path,
     bot: bool = False,
+    wechat: bool = False,
     extra_env: dict[str, str] | None = None,
 ) -> Stack:
     """The services of the system, bound to 127.0.0.1."""
@@ -211,6 +212,8 @@ def build_stack(
         )
     if bot:
         services.append(Service("bot", [str(APP_PY), "-m", "bot"], ""))
+    if wechat:
+        services.append(Service("wechat", [str(APP_PY), "-m", "bot.wechat"], ""))
     return Stack(services, env, log_dir)
 
 
