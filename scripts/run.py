@@ -47,6 +47,9 @@ def main() -> int:
     bot = settings.telegram_token is not None
     if not bot:
         print("TELEGRAM_TOKEN is not set; Telegram bot disabled")
+    wechat = settings.wechat_token is not None
+    if not wechat:
+        print("WECHAT_TOKEN is not set; WeChat channel disabled")
     stack = build_stack(
         model=model,
         database_url=settings.database_url,
@@ -55,6 +58,7 @@ def main() -> int:
         log_dir=ROOT / "var" / "log",
         api_port=settings.api_port,
         bot=bot,
+        wechat=wechat,
         extra_env=store_env,
     )
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
