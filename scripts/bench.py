@@ -237,6 +237,76 @@ async def telegram_load(
     return summary(latencies, errors)
 
 
+async def wechat_load(
+    rasa: str, database_url: str, users: int, turns_per_user: int
+) -> dict[str, float]:
+    """The WeChat bot (its endpoint: signature, dedupe, relay, rendering) against the fake WeChat
+    API of the tests: time from WeChat's POST to the passive reply; an answer slower than the
+    4.5 s deadline counts until its customer-service message arrives."""
+    from pydantic import SecretStr
+
+    from bot.wechat.app import build_channel
+    from bot.wechat.conversation import RasaClient, Relay
+    from bot.wechat.menu import load_menu
+    from bot.wechat.protocol import signed_query
+    from bot.wechat.texts import ACK
+    from core.db.engine import build_engine, session_factory
+    from core.settings import Settings
+    from tests.bot.wechat.conftest import start_bot, text_xml
+    from tests.bot.wechat.fake_wechat import FakeWeChat
+
+    wechat = FakeWeChat()
+    await wechat.start()
+    settings = Settings(
+        _env_file=None,
+        database_url=database_url,
+        wechat_token=SecretStr("bench-token"),
+        wechat_app_id="wxbench",
+        wechat_app_secret=SecretStr("bench-secret"),
+        wechat_api_base=wechat.base,
+        wechat_outbox_interval_s=0.05,
+    )
+    rasa_client = RasaClient(rasa, timeout_s=60)
+    sessions = session_factory(build_engine(database_url))
+    kb = load_kb(ROOT / "kb")
+    channel = build_channel(
+        settings, Relay(rasa_client, sessions), kb, load_menu(kb=kb), sessions=sessions
+    )
+    running = await start_bot(channel)
+    latencies: list[float] = []
+    errors = 0
+
+    async def user(index: int) -> None:
+        nonlocal errors
+        for n in range(turns_per_user):
+            openid = f"oBench{index}x{n}"  # a fresh conversation per turn
+            xml = text_xml(next_question(), openid=openid).encode()
+            start = time.perf_counter()
+            try:
+                response = await running.http.post(
+                    running.url, params=signed_query("bench-token"), content=xml
+                )
+                if response.status_code != 200 or response.text == "success":
+                    raise ValueError(response.status_code)
+                if ACK in response.text:
+                    deadline = time.monotonic() + 60
+                    while not wechat.texts_to(openid):
+                        if time.monotonic() > deadline:
+                            raise TimeoutError
+                        await asyncio.sleep(0.01)
+                latencies.append((time.perf_counter() - start) * 1000)
+            except (httpx.HTTPError, ValueError, TimeoutError):
+                errors += 1
+
+    try:
+        await asyncio.gather(*(user(i) for i in range(users)))
+    finally:
+        await running.stop()
+        await rasa_client.aclose()
+        await wechat.stop()
+    return summary(latencies, errors)
+
+
 def bm25_baseline() -> dict[str, float]:
     index = BM25Index(load_kb(ROOT / "kb"))
     index.search(KB_QUESTION)
@@ -347,6 +417,11 @@ async def measure(
     for users, turns in load_levels(quick):
         result = await telegram_load(rasa, database_url, users, turns)
         label = load_label("telegram bot (fake Bot API server): KB answer", users)
+        print(f"{label}: {result}", flush=True)
+        rows.append((label, result))
+    for users, turns in load_levels(quick):
+        result = await wechat_load(rasa, database_url, users, turns)
+        label = load_label("wechat bot (fake WeChat API): KB answer", users)
         print(f"{label}: {result}", flush=True)
         rows.append((label, result))
     return rows
