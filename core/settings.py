@@ -12,6 +12,18 @@ from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SALT = "dev-only-salt-change-me"
+DEV_VALUES = frozenset({DEV_SALT, "change-me", "changeme", "secret", "dev", "development"})
+MIN_SECRET_CHARS = 16
+# Secrets every production process checks (Settings.problems), with what goes wrong without.
+REQUIRED_SECRETS = {
+    "hash_salt": "stored phone/query-code hashes would use the public development salt",
+    "log_salt": "log pseudonyms of senders would use the public development salt",
+    "console_secret": "console sessions and widget session ids could not be signed",
+    "rasa_token": "Rasa's HTTP API would be unprotected",
+    "metrics_token": "/metrics would be readable by anyone who reaches the api",
+    "action_server_secret": "anyone reaching the action server could run actions",
+    "rasa_webhook_secret": "anyone reaching Rasa could post to its REST webhook",
+}
 
 
 def example_office_problem(kb_dir: Path) -> str | None:
@@ -98,8 +110,25 @@ class Settings(BaseSettings):
     # Out-of-scope examples: a message nearer to one of them than to the KB is refused.
     kb_negatives: Path | None = Path("data/nlu/out_of_scope.yml")
     nlu_dir: Path = Path("data/nlu")  # NLU examples: the emergency check's semantic exemplars
-    lockout_max_failures: int = 5
+    # Case-status lookups (core/cases/guard.py): failure budgets in sliding windows, shared by
+    # every api and action-server replica through Redis when REDIS_URL is set (else the app DB).
+    lockout_max_failures: int = 5  # per reference and per sender within the window
     lockout_window_s: int = 900
+    lockout_max_s: int = 86400  # a reference's lockout doubles each time, up to this
+    lookup_client_max_failures: int = 20  # per client address (widget: IP; messaging apps: user)
+    lookup_client_window_s: int = 3600
+    lookup_global_max_failures: int = 60  # all last-4 failures together; then query codes only
+    lookup_global_window_s: int = 3600
+    subscribe_verified_within_s: int = 900  # subscribing needs a verification this recent
+    # Shared secrets between the processes (required in production; `make run` makes them up).
+    action_server_secret: SecretStr | None = None  # Rasa → action server (X-Action-Secret)
+    rasa_webhook_secret: SecretStr | None = None  # api / bots → Rasa's REST webhook
+    widget_session_secret: SecretStr | None = None  # signs widget session ids; else CONSOLE_SECRET
+    widget_session_max_s: int = 30 * 86400  # a widget session id is refused after this long
+    widget_sessions_per_hour: int = 30  # new widget sessions per client address and hour
+    max_body_bytes: int = 65536  # largest request body the api accepts (413 beyond)
+    login_address_max_failures: int = 20  # failed console logins per client address …
+    login_address_window_s: int = 900  # … within this window, then 429
 
     # Web widget and staff console.
     widget_max_chars: int = 1000
@@ -109,10 +138,34 @@ class Settings(BaseSettings):
     console_session_idle_s: int = 1800  # console session expires after this much inactivity
     console_session_max_s: int = 43200  # and after this long in any case
     console_cookie_secure: bool | None = None  # None → Secure cookies in production only
+    console_wait_target_s: int = 300  # queue waiting times turn amber at half, red past this
+    console_poll_s: float = 3.0  # how often open console pages fetch the queue and the ticket
+    kb_review_after_days: int = 365  # KB entries reviewed longer ago are in the review queue
     office_hours: str = "09:00-17:00"  # staffed handoff hours, local time
     office_days: str = "1-5"  # 1 = Monday … 7 = Sunday
     office_timezone: str = "Asia/Shanghai"
     case_retention_days: int = 180  # closed cases are purged after this many days
+    # Retention (PIPL): `python -m core.retention purge` and the api's daily job (docs/data.md).
+    retention_interval_s: float = 86400.0  # how often the api purges (0: never; use the CLI)
+    tracker_retention_days: int = 30  # Rasa tracker events (the conversations' text)
+    ticket_retention_days: int = 180  # closed handoff tickets with their messages
+    outbox_retention_days: int = 30  # delivered (or abandoned) outbox rows
+    attempt_retention_days: int = 30  # verification attempts, lookup locks, throttle hits
+    idempotency_retention_days: int = 7  # stored responses of idempotent API requests
+    unanswered_retention_days: int = 90  # unanswered questions (digits masked)
+    feedback_retention_days: int = 365  # 👍/👎 (KB id and vote only)
+    turn_retention_days: int = 365  # bot_turns analytics rows (hashed sender)
+    audit_retention_days: int = 730  # staff audit log
+
+    @property
+    def tracker_store_url(self) -> str:
+        """Rasa's tracker database as the retention job reaches it: TRACKER_DATABASE_URL, else
+        DATABASE_URL when it is PostgreSQL (endpoints.prod.yml), else endpoints.yml's SQLite file."""
+        if self.tracker_database_url:
+            return self.tracker_database_url
+        if self.database_url.startswith("postgresql"):
+            return self.database_url
+        return "sqlite:///var/rasa_tracker.db"
 
     @property
     def wechat_enabled(self) -> bool:
@@ -135,18 +188,32 @@ class Settings(BaseSettings):
         if self.app_env != "production":
             return []
         found = []
-        if self.rasa_token is None:
-            found.append("RASA_TOKEN is not set; Rasa's HTTP API would be unprotected")
-        for name in ("log_salt", "hash_salt"):
-            if getattr(self, name).get_secret_value() == DEV_SALT:
+        for name, why in REQUIRED_SECRETS.items():
+            value: SecretStr | None = getattr(self, name)
+            if value is None or not value.get_secret_value():
+                found.append(f"{name.upper()} is not set; {why}")
+            elif value.get_secret_value() in DEV_VALUES:
                 found.append(f"{name.upper()} still has the development default")
-        if self.console_secret is None:
-            found.append("CONSOLE_SECRET is not set; console sessions would end at every restart")
+            elif len(value.get_secret_value()) < MIN_SECRET_CHARS:
+                found.append(f"{name.upper()} is shorter than {MIN_SECRET_CHARS} characters")
         if self.wechat_enabled and not (self.wechat_app_id and self.wechat_app_secret):
             found.append("WECHAT_TOKEN is set but WECHAT_APP_ID / WECHAT_APP_SECRET are not")
         if self.database_url.startswith("sqlite"):
             found.append("DATABASE_URL points at SQLite; use PostgreSQL in production")
         return found
+
+
+class UnsafeConfiguration(SystemExit):
+    """A production process refuses to start; the message names every problem."""
+
+
+def require_safe(settings: Settings, process: str) -> None:
+    """Stop `process` (api, action server, bot) when `settings.problems()` finds anything, so
+    no entry point starts in production with a missing or development secret."""
+    problems = settings.problems()
+    if problems:
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        raise UnsafeConfiguration(f"{process} not started (APP_ENV=production):\n{lines}")
 
 
 @lru_cache

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from core.kb import KBError, load_kb
+from core.kb import KBError, KnowledgeBase, load_kb
 from core.kb.schema import PENDING_PHRASE
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 CORE_TOPICS = {"apostille", "legalization", "visa_agency"}
 
 
@@ -27,13 +27,15 @@ def test_real_kb_is_valid_and_covers_the_core_topics(kb):
 def test_answers_render_office_placeholders(kb):
     text = kb.answer("apostille_how_to_apply")
     assert "{office." not in text
-    assert kb.office.office_name in text
+    assert kb.office.legalization_scope in text
+    assert kb.office.legalization_scope_en in kb.answer("apostille_how_to_apply", "en")
 
 
 def _copy_kb(tmp_path: Path, kb_id: str = "apostille_how_to_apply") -> tuple[Path, dict]:
     root = tmp_path / "kb"
     (root / "apostille").mkdir(parents=True)
     shutil.copy(ROOT / "kb" / "office.yml", root / "office.yml")
+    shutil.copy(ROOT / "kb" / "sources_policy.yml", root / "sources_policy.yml")
     source = ROOT / "kb" / "apostille" / f"{kb_id}.yml"
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     data["follow_up"] = []
@@ -109,12 +111,22 @@ def test_allows_verified_hotlines_and_dates(tmp_path):
     load_kb(root)
 
 
-def test_pending_entries_must_defer_to_the_office(tmp_path):
+def test_pending_entries_defer_to_the_office_in_their_footer(tmp_path):
     root, data = _copy_kb(tmp_path)
     data["pending_verification"] = True
-    data["answer"] = data["answer"].replace(PENDING_PHRASE, "")
     _write(root, data)
-    assert "pending_verification" in _problems(root)
+    kb = load_kb(root)
+    footer = kb.footer(data["id"])
+    assert PENDING_PHRASE in footer and kb.office.short_contact("zh") in footer
+    assert "check with the office" in kb.footer(data["id"], "en")
+
+
+def test_validator_rejects_a_pending_footer_without_the_office(tmp_path, monkeypatch):
+    root, data = _copy_kb(tmp_path)
+    data["pending_verification"] = True
+    _write(root, data)
+    monkeypatch.setattr(KnowledgeBase, "footer", lambda self, kb_id, lang="zh": "政策可能调整。")
+    assert "footer of an unverified entry" in _problems(root)
 
 
 def test_rejects_unknown_placeholder(tmp_path):
