@@ -72,6 +72,8 @@ class WeChatBot:
     clock: Clock = utcnow
     on_queued: Callable[[], None] | None = None  # wakes the outbox loop
     _later: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict, init=False)
+    _users: dict[str, int] = field(default_factory=dict, init=False)
 
     async def respond(self, inbound: Inbound) -> str | None:
         """The passive reply to one callback (None: answer "success", i.e. nothing)."""
@@ -103,7 +105,20 @@ class WeChatBot:
             await asyncio.wait(set(self._later), timeout=timeout)
 
     async def turn(self, inbound: Inbound) -> list[str]:
-        """The reply parts for one message or event (never raises)."""
+        """The reply parts for one message or event (never raises). One user's messages are
+        handled one after another, in arrival order (users run in parallel)."""
+        sender = inbound.sender_id
+        lock = self._locks.setdefault(sender, asyncio.Lock())
+        self._users[sender] = self._users.get(sender, 0) + 1
+        try:
+            async with lock:
+                return await self._turn(inbound)
+        finally:
+            self._users[sender] -= 1
+            if self._users[sender] == 0:
+                del self._users[sender], self._locks[sender]
+
+    async def _turn(self, inbound: Inbound) -> list[str]:
         try:
             rendered = await self._dispatch(inbound)
             options = [r.options for r in rendered if r.options is not None]

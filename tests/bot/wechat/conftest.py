@@ -39,6 +39,7 @@ class ScriptedRasa(FakeRasa):
         super().__init__()
         self.delay_s = delay_s
         self.scripts: dict[str, list[dict[str, Any]]] = {}
+        self.delays: dict[str, float] = {}  # message text → extra seconds before answering
 
     def say(self, text: str, reply: str | None, custom: dict[str, Any]) -> None:
         """Answer `text` with `reply` and the payload `custom`."""
@@ -48,6 +49,8 @@ class ScriptedRasa(FakeRasa):
     async def async_handler(self, request: httpx.Request) -> httpx.Response:
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
+        if self.delays and request.url.path == "/webhooks/rest/webhook":
+            await asyncio.sleep(self.delays.get(json.loads(request.content)["message"], 0))
         if request.url.path == "/webhooks/rest/webhook":
             body = json.loads(request.content)
             script = self.scripts.get(body["message"])

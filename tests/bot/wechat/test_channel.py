@@ -57,6 +57,15 @@ async def test_concurrent_deliveries_of_one_msgid_reach_rasa_once(running, rasa)
     assert sum(reply_text(r) is not None for r in responses) >= 1
 
 
+async def test_one_users_messages_reach_rasa_in_arrival_order(running, rasa):
+    rasa.delays["第一个问题"] = 0.3  # without ordering, the second would overtake it
+    first = asyncio.create_task(running.post(text_xml("第一个问题")))
+    await asyncio.sleep(0.02)
+    second = asyncio.create_task(running.post(text_xml("第二个问题")))
+    await asyncio.gather(first, second)
+    assert [m["message"] for m in rasa.received] == ["第一个问题", "第二个问题"]
+
+
 async def test_slow_bot_gets_an_acknowledgement_then_the_answer_as_customer_service_message(
     wx_settings, rasa, kb, sessions, wechat
 ):
