@@ -1,21 +1,63 @@
 /* 侨务助手 chat widget: embeddable with one <script src=".../widget.js"> tag. No framework.
- * Attributes: data-api (api origin; default: the script's origin), data-title.
- * All message text is inserted with textContent (never as HTML), so markup shows as text. */
+ * Attributes: data-api (api origin; default: the script's origin), data-title, data-lang
+ * (zh | en; default: the page's <html lang>). Styles come from widget.css next to this script
+ * (no inline <style>, so host pages need no CSP hash).
+ * All message text is inserted with textContent (never as HTML), so markup shows as text;
+ * links in answers are <a> elements built from http(s) URLs only. */
 (function () {
   "use strict";
   var script = document.currentScript;
   var apiBase = ((script && script.getAttribute("data-api")) || (script ? new URL(script.src).origin : "")).replace(/\/+$/, "");
-  var title = (script && script.getAttribute("data-title")) || "侨务助手";
+  var pageLang = ((script && script.getAttribute("data-lang")) || document.documentElement.lang || "zh").toLowerCase();
+  var lang = pageLang.indexOf("en") === 0 ? "en" : "zh";
+  // Every text of the widget, in both languages (one place).
+  var STR = {
+    zh: {
+      title: "侨务助手", open: "打开对话窗口", human: "转人工", humanLabel: "转人工服务", close: "关闭对话窗口",
+      restart: "新对话", restartLabel: "开始新对话", confirm: "开始新对话会清除本设备上保存的对话记录（适合在公用电脑上使用）。确定吗？",
+      yes: "确定，开始新对话", no: "取消", log: "对话记录", input: "输入消息",
+      placeholder: "请输入您的问题…（Enter 发送，Shift+Enter 换行）", send: "发送", typing: "助手正在输入…",
+      unavailable: "服务暂时不可用，请稍后再试", tooLong: "消息太长了（超过 {n} 字），请精简后分几次发送。",
+      over: "（超出上限，请精简）", staff: "工作人员", helpful: "有帮助吗？", yesHelp: "有帮助", noHelp: "没有帮助",
+      thanks: "感谢您的反馈！", sources: "依据：", reviewed: "审核日期：", website: " 官网", sep: "；", colon: "：",
+      reference: "编号", kind: "事项", state: "状态", updated: "更新", next: "下一步", ticket: "工单号", position: "排队位置",
+      positionN: "第 {n} 位", hotline: "领事保护应急热线", urgentTicket: "紧急工单", retry: "请稍后再试", minutes: "{n} 分钟后",
+      queued: "排队中", claimed: "工作人员已接入", closed: "已结束",
+      rateAsk: "请为本次人工服务评分：", rateLabel: "{n} 分（共 5 分）", rateLow: "1 = 很不满意", rateHigh: "5 = 非常满意",
+      rated: "感谢您的评价！", unread: "{n} 条新消息", newStaff: "工作人员回复：",
+      privacy: "对话内容会被保存，用于答复您和改进服务。", privacyLink: "隐私说明",
+      greeting: "您好，我是{title}。可以问我归侨侨眷权益、因私签证代办、领事认证和附加证明书等问题，也可以随时点击“转人工”。"
+    },
+    en: {
+      title: "Qiaowu Assistant", open: "Open the chat", human: "Staff", humanLabel: "Talk to staff", close: "Close the chat",
+      restart: "New chat", restartLabel: "Start a new conversation", confirm: "A new conversation clears the conversation saved on this device (useful on shared computers). Continue?",
+      yes: "Yes, start a new conversation", no: "Cancel", log: "Conversation", input: "Type a message",
+      placeholder: "Type your question… (Enter sends, Shift+Enter for a new line)", send: "Send", typing: "The assistant is typing…",
+      unavailable: "The service is unavailable, please try again later", tooLong: "The message is too long (over {n} characters); please shorten it or send it in parts.",
+      over: " (over the limit, please shorten)", staff: "Staff", helpful: "Was this helpful?", yesHelp: "Helpful", noHelp: "Not helpful",
+      thanks: "Thank you for your feedback!", sources: "Sources: ", reviewed: "Last reviewed: ", website: " Website", sep: "; ", colon: ": ",
+      reference: "Reference", kind: "Service", state: "State", updated: "Updated", next: "Next step", ticket: "Ticket", position: "Place in queue",
+      positionN: "no. {n}", hotline: "Consular protection hotline", urgentTicket: "Urgent ticket", retry: "Please try again", minutes: "in {n} minutes",
+      queued: "queued", claimed: "a staff member has joined", closed: "ended",
+      rateAsk: "Please rate our staff service:", rateLabel: "{n} of 5", rateLow: "1 = very poor", rateHigh: "5 = excellent",
+      rated: "Thank you for your rating!", unread: "{n} new messages", newStaff: "Staff reply: ",
+      privacy: "Conversations are stored to answer you and improve the service.", privacyLink: "Privacy",
+      greeting: "Hello, I am the {title}. Ask me about the rights of returned overseas Chinese and their relatives, the visa agency service, consular legalization and apostilles, or press “Staff” at any time."
+    }
+  };
+  var T = STR[lang];
+  function fmt(text, values) { return text.replace(/\{(\w+)\}/g, function (_, k) { return values[k] != null ? values[k] : ""; }); }
+  var title = (script && script.getAttribute("data-title")) || T.title;
   var STORAGE_KEY = "qiaowu-session";
   var OPEN_KEY = "qiaowu-open";
   var MAX_CHARS = 1000;
-  var UNAVAILABLE = "服务暂时不可用，请稍后再试";
+  var UNAVAILABLE = T.unavailable;
 
   function store(key, value) { try { if (value == null) localStorage.removeItem(key); else localStorage.setItem(key, value); } catch (e) { /* storage blocked */ } }
   function load(key) { try { return localStorage.getItem(key); } catch (e) { return null; } }
 
-  function sessionId() {
-    var id = load(STORAGE_KEY);
+  function sessionId(fresh) {
+    var id = fresh ? null : load(STORAGE_KEY);
     if (!id || !/^[A-Za-z0-9_-]{8,64}$/.test(id)) {
       id = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2)).replace(/[^A-Za-z0-9_-]/g, "");
       store(STORAGE_KEY, id);
@@ -24,37 +66,6 @@
   }
   var sid = sessionId();
 
-  var css = [
-    ".qw-root{position:fixed;right:16px;bottom:16px;z-index:2147483000;font:15px/1.5 system-ui,'PingFang SC','Microsoft YaHei',sans-serif;color:#1f2933}",
-    ".qw-root *{box-sizing:border-box}",
-    ".qw-toggle{background:#b71c1c;color:#fff;border:0;border-radius:24px;padding:10px 18px;font-size:15px;cursor:pointer;box-shadow:0 2px 8px rgba(0,0,0,.25);float:right}",
-    ".qw-panel{display:none;flex-direction:column;width:min(380px,calc(100vw - 32px));height:min(600px,calc(100vh - 96px));background:#fff;border:1px solid #d0d5dd;border-radius:10px;box-shadow:0 4px 18px rgba(0,0,0,.2);overflow:hidden;margin-bottom:8px}",
-    ".qw-open .qw-panel{display:flex}",
-    ".qw-head{background:#b71c1c;color:#fff;padding:8px 10px;display:flex;gap:6px;justify-content:space-between;align-items:center}",
-    ".qw-head strong{flex:1}",
-    ".qw-head button{background:transparent;color:#fff;border:1px solid rgba(255,255,255,.7);border-radius:4px;cursor:pointer;padding:2px 8px;font:inherit;font-size:14px}",
-    ".qw-log{flex:1;overflow-y:auto;padding:10px;background:#f7f7f8}",
-    ".qw-msg{margin:6px 0;padding:8px 10px;border-radius:8px;max-width:90%;white-space:pre-wrap;overflow-wrap:anywhere}",
-    ".qw-user{background:#dbeafe;margin-left:auto}",
-    ".qw-bot{background:#fff;border:1px solid #e4e7ec}",
-    ".qw-staff{background:#dcfce7;border:1px solid #86efac}",
-    ".qw-system{background:#ede9fe;border:1px solid #c4b5fd;font-size:14px}",
-    ".qw-error{background:#fff4e5;border:1px solid #f5b971}",
-    ".qw-label{font-size:12px;color:#52606d;display:block}",
-    ".qw-meta{font-size:12px;color:#52606d;margin-top:6px}",
-    ".qw-meta a{color:#1d4ed8}",
-    ".qw-opts{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}",
-    ".qw-opts button,.qw-rate button{border:1px solid #b71c1c;color:#b71c1c;background:#fff;border-radius:14px;padding:2px 10px;cursor:pointer;font:inherit;font-size:13px;text-align:left}",
-    ".qw-rate{display:flex;gap:6px;align-items:center;margin-top:6px;font-size:12px;color:#52606d}",
-    ".qw-rate button{border-color:#c5ccd6;color:#1f2933}",
-    ".qw-form{display:flex;border-top:1px solid #e4e7ec}",
-    ".qw-form textarea{flex:1;border:0;padding:10px;resize:none;font:inherit;min-height:48px}",
-    ".qw-form button{border:0;background:#b71c1c;color:#fff;padding:0 16px;cursor:pointer;font:inherit}",
-    ".qw-foot{display:flex;justify-content:space-between;font-size:12px;color:#52606d;padding:2px 10px 4px;min-height:20px}",
-    ".qw-over{color:#b91c1c}",
-    ".qw-card{border-left:3px solid #b71c1c;padding-left:8px;margin-top:6px}",
-    ".qw-root button:focus-visible,.qw-root textarea:focus-visible,.qw-root a:focus-visible{outline:3px solid #f59e0b;outline-offset:1px}"
-  ].join("\n");
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -68,41 +79,104 @@
     try { var u = new URL(url); return (u.protocol === "https:" || u.protocol === "http:") ? u.href : null; }
     catch (e) { return null; }
   }
+  function link(text, url) {
+    var a = el("a", null, text); a.href = url; a.target = "_blank"; a.rel = "noopener noreferrer"; return a;
+  }
 
-  var style = el("style"); style.textContent = css; document.head.appendChild(style);
-  var root = el("div", "qw-root");
+  // Message text with its http(s) addresses as links (text nodes and <a> only, never HTML).
+  var URL_RE = /https?:\/\/[^\s<>"'\u3000-\u303f\uff08\uff09\uff0c\uff1b\uff1a\uff01\uff1f]+/g;
+  function richText(cls, text) {
+    var node = el("div", cls);
+    var last = 0, match;
+    URL_RE.lastIndex = 0;
+    while ((match = URL_RE.exec(text)) !== null) {
+      var raw = match[0].replace(/[.,;:!?)\]]+$/, "");
+      var url = safeUrl(raw);
+      if (!url) continue;
+      node.appendChild(document.createTextNode(text.slice(last, match.index)));
+      node.appendChild(link(raw, url));
+      last = match.index + raw.length;
+      URL_RE.lastIndex = last;
+    }
+    node.appendChild(document.createTextNode(text.slice(last)));
+    return node;
+  }
+
+  var sheet = el("link"); sheet.rel = "stylesheet"; sheet.href = apiBase + "/widget.css"; document.head.appendChild(sheet);
+  var root = el("div", "qw-root"); root.setAttribute("lang", lang === "en" ? "en" : "zh-CN");
   var panel = el("div", "qw-panel"); panel.setAttribute("role", "dialog"); panel.setAttribute("aria-label", title); panel.id = "qw-panel";
   var head = el("div", "qw-head"); head.appendChild(el("strong", null, title));
-  var human = button("转人工"); human.className = "qw-human"; human.setAttribute("aria-label", "转人工服务");
-  var closeBtn = button("✕"); closeBtn.setAttribute("aria-label", "关闭对话窗口");
-  head.appendChild(human); head.appendChild(closeBtn);
-  var log = el("div", "qw-log"); log.setAttribute("aria-live", "polite"); log.setAttribute("role", "log"); log.setAttribute("aria-label", "对话记录");
+  var human = button(T.human); human.className = "qw-human"; human.setAttribute("aria-label", T.humanLabel);
+  var restart = button(T.restart); restart.className = "qw-restart"; restart.setAttribute("aria-label", T.restartLabel);
+  var closeBtn = button("✕"); closeBtn.setAttribute("aria-label", T.close);
+  head.appendChild(human); head.appendChild(restart); head.appendChild(closeBtn);
+  var confirmBar = el("div", "qw-confirm"); confirmBar.hidden = true; confirmBar.setAttribute("role", "alertdialog"); confirmBar.id = "qw-confirm";
+  var confirmText = el("p", null, T.confirm); confirmText.id = "qw-confirm-text"; confirmBar.setAttribute("aria-describedby", confirmText.id);
+  var yes = button(T.yes, "qw-yes"), no = button(T.no, "qw-no");
+  confirmBar.appendChild(confirmText); confirmBar.appendChild(yes); confirmBar.appendChild(no);
+  // The log is not a live region itself: history would be read out at every load. New messages
+  // are announced once through `announcer`.
+  var log = el("div", "qw-log"); log.setAttribute("role", "log"); log.setAttribute("aria-live", "off"); log.setAttribute("aria-label", T.log); log.tabIndex = 0;
+  var announcer = el("div", "qw-sr"); announcer.setAttribute("aria-live", "polite"); announcer.setAttribute("aria-atomic", "true");
   var form = el("form", "qw-form");
-  var input = el("textarea"); input.rows = 2; input.placeholder = "请输入您的问题…（Enter 发送，Shift+Enter 换行）";
-  input.setAttribute("aria-label", "输入消息");
-  var send = el("button", null, "发送"); send.type = "submit";
+  var input = el("textarea"); input.rows = 2; input.placeholder = T.placeholder;
+  input.setAttribute("aria-label", T.input);
+  var send = el("button", null, T.send); send.type = "submit";
   form.appendChild(input); form.appendChild(send);
   var foot = el("div", "qw-foot");
   var typing = el("span", "qw-typing"); typing.setAttribute("aria-live", "polite");
   var counter = el("span", "qw-count", "0/" + MAX_CHARS);
   foot.appendChild(typing); foot.appendChild(counter);
-  panel.appendChild(head); panel.appendChild(log); panel.appendChild(form); panel.appendChild(foot);
+  var privacy = el("div", "qw-privacy", T.privacy + " ");
+  privacy.appendChild(link(T.privacyLink, apiBase + "/privacy?lang=" + lang));
+  panel.appendChild(head); panel.appendChild(confirmBar); panel.appendChild(log); panel.appendChild(announcer);
+  panel.appendChild(form); panel.appendChild(foot); panel.appendChild(privacy);
   var toggle = button("💬 " + title, "qw-toggle"); toggle.setAttribute("aria-expanded", "false"); toggle.setAttribute("aria-controls", "qw-panel");
+  var badge = el("span", "qw-badge"); badge.hidden = true; badge.setAttribute("aria-hidden", "true");
+  toggle.appendChild(badge);
   root.appendChild(panel); root.appendChild(toggle);
   document.body.appendChild(root);
+
+  var unread = 0;
+  function setUnread(n) {
+    unread = n;
+    badge.textContent = String(n);
+    badge.hidden = !n;
+    toggle.setAttribute("aria-label", title + (n ? "（" + fmt(T.unread, { n: n }) + "）" : ""));
+  }
+  function isOpen() { return root.classList.contains("qw-open"); }
 
   function setOpen(open) {
     root.classList.toggle("qw-open", open);
     toggle.setAttribute("aria-expanded", String(open));
     store(OPEN_KEY, open ? "1" : null);
-    if (open) { startUpdates(); input.focus(); } else { toggle.focus(); }
+    if (open) { setUnread(0); startUpdates(); input.focus(); } else { confirmBar.hidden = true; toggle.focus(); }
   }
-  toggle.addEventListener("click", function () { setOpen(!root.classList.contains("qw-open")); });
+  toggle.addEventListener("click", function () { setOpen(!isOpen()); });
   closeBtn.addEventListener("click", function () { setOpen(false); });
-  panel.addEventListener("keydown", function (e) { if (e.key === "Escape") setOpen(false); });
+  panel.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    if (!confirmBar.hidden) { confirmBar.hidden = true; restart.focus(); } else setOpen(false);
+  });
+
+  // "New conversation": after a confirmation, forget this device's session and start afresh.
+  restart.addEventListener("click", function () { confirmBar.hidden = false; no.focus(); });
+  no.addEventListener("click", function () { confirmBar.hidden = true; restart.focus(); });
+  yes.addEventListener("click", function () {
+    confirmBar.hidden = true;
+    stopUpdates();
+    store(STORAGE_KEY, null);
+    sid = sessionId(true);
+    cursor = 0; seen = {};
+    log.replaceChildren();
+    setUnread(0);
+    greet();
+    input.focus();
+  });
 
   function scroll() { log.scrollTop = log.scrollHeight; }
   function addUser(text) { var m = el("div", "qw-msg qw-user", text); m.setAttribute("data-role", "user"); log.appendChild(m); scroll(); }
+  function announce(text) { if (text) announcer.textContent = text; }
 
   function options(list) {
     var box = el("div", "qw-opts");
@@ -116,16 +190,16 @@
 
   function rating(kbId) {
     var box = el("div", "qw-rate");
-    box.appendChild(el("span", null, "有帮助吗？"));
-    var up = button("👍"); up.setAttribute("aria-label", "有帮助");
-    var down = button("👎"); down.setAttribute("aria-label", "没有帮助");
+    box.appendChild(el("span", null, T.helpful));
+    var up = button("👍"); up.setAttribute("aria-label", T.yesHelp);
+    var down = button("👎"); down.setAttribute("aria-label", T.noHelp);
     function vote(helpful) {
       up.disabled = down.disabled = true;
       fetch(apiBase + "/api/v1/feedback", {
         method: "POST", headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ session_id: sid, kb_id: kbId, helpful: helpful })
       }).then(function (r) {
-        box.replaceChildren(el("span", null, r.ok ? "感谢您的反馈！" : UNAVAILABLE));
+        box.replaceChildren(el("span", null, r.ok ? T.thanks : UNAVAILABLE));
       }).catch(function () { box.replaceChildren(el("span", null, UNAVAILABLE)); up.disabled = down.disabled = false; });
     }
     up.addEventListener("click", function () { vote(true); });
@@ -134,26 +208,59 @@
     return box;
   }
 
+  // 1–5 rating of the human service after a ticket was closed (once per ticket).
+  function stars(ticket) {
+    var box = el("div", "qw-stars");
+    box.setAttribute("role", "group"); box.setAttribute("aria-label", T.rateAsk + " " + T.rateLow + "，" + T.rateHigh);
+    var buttons = [1, 2, 3, 4, 5].map(function (n) {
+      var b = button(String(n)); b.setAttribute("aria-label", fmt(T.rateLabel, { n: n }));
+      b.addEventListener("click", function () {
+        buttons.forEach(function (x) { x.disabled = true; });
+        fetch(apiBase + "/api/v1/ratings", {
+          method: "POST", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ session_id: sid, ticket: ticket, score: n })
+        }).then(function (r) {
+          box.replaceChildren(el("span", null, r.ok || r.status === 409 ? T.rated : UNAVAILABLE));
+          announce(r.ok || r.status === 409 ? T.rated : UNAVAILABLE);
+        }).catch(function () { buttons.forEach(function (x) { x.disabled = false; }); });
+      });
+      box.appendChild(b);
+      return b;
+    });
+    box.appendChild(el("span", null, T.rateLow + " · " + T.rateHigh));
+    return box;
+  }
+
   function sources(custom) {
     var meta = el("div", "qw-meta");
-    meta.appendChild(document.createTextNode("依据："));
+    meta.appendChild(document.createTextNode(T.sources));
     (custom.sources || []).forEach(function (s, i) {
       var url = safeUrl(s.url);
-      if (i) meta.appendChild(document.createTextNode("；"));
-      if (url) { var a = el("a", null, s.title); a.href = url; a.target = "_blank"; a.rel = "noopener noreferrer"; meta.appendChild(a); }
+      if (i) meta.appendChild(document.createTextNode(T.sep));
+      if (url) meta.appendChild(link(s.title, url));
       else meta.appendChild(document.createTextNode(s.title));
     });
-    meta.appendChild(el("div", null, "审核日期：" + (custom.last_reviewed || "")));
+    meta.appendChild(el("div", null, T.reviewed + (custom.last_reviewed || "")));
     return meta;
+  }
+
+  // One short line under an answer: the policy (or 待核实) note and the office contact.
+  function footer(custom) {
+    var line = el("div", "qw-footer", custom.footer);
+    var url = custom.footer_url && safeUrl(custom.footer_url);
+    if (url) {
+      line.appendChild(link(custom.lang === "en" ? STR.en.website : STR.zh.website, url));
+    }
+    return line;
   }
 
   function card(lines) {
     var c = el("div", "qw-card");
-    lines.forEach(function (line) { if (line[1] != null && line[1] !== "") c.appendChild(el("div", null, line[0] + "：" + line[1])); });
+    lines.forEach(function (line) { if (line[1] != null && line[1] !== "") c.appendChild(el("div", null, line[0] + T.colon + line[1])); });
     return c;
   }
 
-  var STATE_ZH = { queued: "排队中", claimed: "工作人员已接入", closed: "已结束" };
+  var STATES = { queued: T.queued, claimed: T.claimed, closed: T.closed };
 
   function addMessage(msg, role, live) {
     var custom = msg.custom || {};
@@ -163,29 +270,33 @@
     box.setAttribute("data-role", role);
     box.setAttribute("data-type", custom.type || "text");
     if (custom.kb_id) box.setAttribute("data-kb-id", custom.kb_id);
-    if (role === "staff") box.appendChild(el("span", "qw-label", "工作人员"));
-    if (msg.text) box.appendChild(el("div", "qw-text", msg.text));
+    if (role === "staff") box.appendChild(el("span", "qw-label", T.staff));
+    if (msg.text) box.appendChild(richText("qw-text", msg.text));
     if (custom.type === "kb_answer") {
+      if (custom.footer) box.appendChild(footer(custom));
       box.appendChild(sources(custom));
       if (custom.options && custom.options.length) box.appendChild(options(custom.options));
       if (live && custom.kb_id) box.appendChild(rating(custom.kb_id));
     } else if (custom.type === "suggestions") {
       box.appendChild(options(custom.options || []));
     } else if (custom.type === "status") {
-      box.appendChild(card([["编号", custom.reference], ["事项", custom.kind], ["状态", custom.state], ["更新", custom.updated_at], ["下一步", custom.next_step]]));
+      box.appendChild(card([[T.reference, custom.reference], [T.kind, custom.kind], [T.state, custom.state], [T.updated, custom.updated_at], [T.next, custom.next_step]]));
     } else if (custom.type === "handoff") {
-      box.appendChild(card([["工单号", custom.ticket && "#" + custom.ticket], ["状态", STATE_ZH[custom.state] || custom.state], ["排队位置", custom.state === "queued" && custom.position ? "第 " + custom.position + " 位" : null]]));
+      box.appendChild(card([[T.ticket, custom.ticket && "#" + custom.ticket], [T.state, STATES[custom.state] || custom.state], [T.position, custom.state === "queued" && custom.position ? fmt(T.positionN, { n: custom.position }) : null]]));
     } else if (custom.type === "emergency") {
-      box.appendChild(card([["领事保护应急热线", custom.hotline || "12308"], ["紧急工单", custom.ticket && "#" + custom.ticket]]));
+      box.appendChild(card([[T.hotline, custom.hotline || "12308"], [T.urgentTicket, custom.ticket && "#" + custom.ticket]]));
     } else if (custom.type === "status_denied" && custom.retry_after_s) {
-      box.appendChild(card([["请稍后再试", Math.ceil(custom.retry_after_s / 60) + " 分钟后"]]));
+      box.appendChild(card([[T.retry, fmt(T.minutes, { n: Math.ceil(custom.retry_after_s / 60) })]]));
+    } else if (custom.type === "rating_request" && custom.ticket && live) {
+      box.appendChild(stars(custom.ticket));
     }
     log.appendChild(box);
     scroll();
+    if (live) announce((role === "staff" ? T.newStaff : "") + (msg.text || ""));
   }
 
   var busy = false;
-  function setBusy(on) { busy = on; send.disabled = on; typing.textContent = on ? "助手正在输入…" : ""; }
+  function setBusy(on) { busy = on; send.disabled = on; typing.textContent = on ? T.typing : ""; }
 
   // The service did not take the message (503, rate limit, network): give it back to resend.
   function keepForResend(text) { if (!input.value) { input.value = text; updateCounter(); } }
@@ -193,16 +304,16 @@
   function submit(text) {
     text = (text || "").trim();
     if (!text || busy) return false;
-    if (text.length > MAX_CHARS) { addMessage({ text: "消息太长了（超过 " + MAX_CHARS + " 字），请精简后分几次发送。" }, "error"); return false; }
+    if (text.length > MAX_CHARS) { addMessage({ text: fmt(T.tooLong, { n: MAX_CHARS }) }, "error", true); return false; }
     addUser(text);
     setBusy(true);
     fetch(apiBase + "/api/v1/messages", {
       method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ session_id: sid, text: text })
+      body: JSON.stringify({ session_id: sid, text: text, lang: lang })
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (body) {
         if (!r.ok) {
-          addMessage({ text: (body.error && body.error.message) || UNAVAILABLE }, "error");
+          addMessage({ text: (body.error && body.error.message) || UNAVAILABLE }, "error", true);
           if (r.status === 503 || r.status === 429) keepForResend(text);
           return;
         }
@@ -210,7 +321,7 @@
         startUpdates();
       });
     }).catch(function () {
-      addMessage({ text: UNAVAILABLE }, "error");
+      addMessage({ text: UNAVAILABLE }, "error", true);
       keepForResend(text);
     }).then(function () { setBusy(false); });
     return true;
@@ -220,7 +331,7 @@
     var n = input.value.length;
     counter.textContent = n + "/" + MAX_CHARS;
     counter.classList.toggle("qw-over", n > MAX_CHARS);
-    if (n > MAX_CHARS) counter.textContent += "（超出上限，请精简）";
+    if (n > MAX_CHARS) counter.textContent += T.over;
   }
   input.addEventListener("input", updateCounter);
   form.addEventListener("submit", function (e) {
@@ -231,36 +342,57 @@
   input.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit")); }
   });
-  human.addEventListener("click", function () { if (!root.classList.contains("qw-open")) setOpen(true); submit("转人工"); });
+  human.addEventListener("click", function () { if (!isOpen()) setOpen(true); submit(STR.zh.human); });
 
-  // Staff replies: server-sent events, or polling when the stream is not available.
-  var started = false, pollTimer = null;
-  function deliver(item) { addMessage(item, item.role, true); }
+  // Staff replies: server-sent events, or polling when the stream is not available. Each tab
+  // reads with its own cursor (the newest outbox id it has), so every open tab of the
+  // conversation gets every reply; ids already shown are skipped.
+  var started = false, pollTimer = null, source = null, cursor = 0, seen = {};
+  function deliver(item) {
+    if (item.id) {
+      if (seen[item.id]) return;
+      seen[item.id] = true;
+      if (item.id > cursor) cursor = item.id;
+    }
+    addMessage(item, item.role, true);
+    if (!isOpen() && item.role === "staff") setUnread(unread + 1);
+  }
   function poll() {
-    fetch(apiBase + "/api/v1/conversations/" + sid + "/updates").then(function (r) { return r.ok ? r.json() : { messages: [] }; })
+    fetch(apiBase + "/api/v1/conversations/" + sid + "/updates?after=" + cursor).then(function (r) { return r.ok ? r.json() : { messages: [] }; })
       .then(function (body) { (body.messages || []).forEach(deliver); }).catch(function () { /* try again */ });
   }
   function startPolling() { if (!pollTimer) { poll(); pollTimer = setInterval(poll, 1500); } }
+  function stopUpdates() {
+    if (source) { source.close(); source = null; }
+    if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+    started = false;
+  }
   function startUpdates() {
     if (started) return;
     started = true;
     if (!window.EventSource) { startPolling(); return; }
     var failures = 0;
-    var source = new EventSource(apiBase + "/api/v1/conversations/" + sid + "/events");
+    source = new EventSource(apiBase + "/api/v1/conversations/" + sid + "/events?after=" + cursor);
+    var mine = source;
     source.addEventListener("open", function () { failures = 0; });
     source.addEventListener("message", function (e) { try { deliver(JSON.parse(e.data)); } catch (err) { /* ignore */ } });
     source.addEventListener("error", function () {
       failures += 1;
-      if (failures >= 3 || source.readyState === EventSource.CLOSED) { source.close(); startPolling(); }
+      if (mine !== source) return;
+      if (failures >= 3 || source.readyState === EventSource.CLOSED) { source.close(); source = null; startPolling(); }
     });
   }
+
+  function greet() { addMessage({ text: fmt(T.greeting, { title: title }) }, "bot"); }
 
   function loadHistory() {
     return fetch(apiBase + "/api/v1/conversations/" + sid + "/messages").then(function (r) { return r.ok ? r.json() : { messages: [] }; })
       .then(function (body) {
         var items = body.messages || [];
-        items.forEach(function (m) { addMessage(m, m.role, false); });
-        if (!items.length) addMessage({ text: "您好，我是" + title + "。可以问我归侨侨眷权益、因私签证代办、领事认证和附加证明书等问题，也可以随时点击“转人工”。" }, "bot");
+        cursor = body.cursor || 0;
+        items.forEach(function (m) { if (m.id) seen[m.id] = true; addMessage(m, m.role, false); });
+        if (!items.length) greet();
+        else startUpdates();  // a conversation exists: listen for staff replies (unread badge)
       }).catch(function () { /* history is optional */ });
   }
 
