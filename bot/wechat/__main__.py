@@ -25,21 +25,21 @@ from bot.wechat.server import build_app, split_listen
 from core.db.engine import get_engine, session_factory
 from core.handoff.office_hours import OfficeHours
 from core.logs import configure_logging
-from core.services import get_kb, get_safety, handoff_hours
-from core.settings import Settings, get_settings
+from core.services import get_kb, get_safety, handoff_hours, title_en
+from core.settings import Settings, get_settings, require_safe
 
 logger = logging.getLogger("bot.wechat")
 
 
 async def serve(settings: Settings) -> int:
     """Run until interrupted."""
+    require_safe(settings, "WeChat bot")
     problems = config_problems(settings)
     if problems:
         for problem in problems:
             logger.error(problem, extra={"event": "wechat_disabled"})
         return 2
-    token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
-    rasa = RasaClient(settings.rasa_url, token=token, timeout_s=settings.rasa_timeout_s)
+    rasa = RasaClient.from_settings(settings)
     sessions = session_factory(get_engine(settings.database_url))
     hours = OfficeHours.parse(settings.office_hours, settings.office_days, settings.office_timezone)
     relay = Relay(
@@ -50,6 +50,7 @@ async def serve(settings: Settings) -> int:
         turn_salt=settings.hash_salt.get_secret_value(),
         safety=get_safety(),
         handoff_hours=handoff_hours,
+        title_en=title_en,
     )
     kb = get_kb()
     channel = build_channel(settings, relay, kb, load_menu(kb=kb), sessions=sessions)

@@ -90,9 +90,15 @@ class WeChatBot:
         done, _ = await asyncio.wait({turn}, timeout=self.deadline_s)
         if turn in done:
             parts = turn.result()
-            await self._settle_passive(key, inbound.sender_id, parts)
+            try:
+                await self._settle_passive(key, inbound.sender_id, parts)
+            except Exception:  # the answer is ready: give it even if it cannot be recorded
+                logger.exception("wechat_settle_failed", extra={"event": "wechat_settle_failed"})
             return parts[0] if parts else None
-        await self._db(store.settle_message, key, "deferred", None)
+        try:
+            await self._db(store.settle_message, key, "deferred", None)
+        except Exception:
+            logger.exception("wechat_settle_failed", extra={"event": "wechat_settle_failed"})
         later = asyncio.create_task(self._deliver_later(key, inbound.sender_id, turn))
         self._later.add(later)
         later.add_done_callback(self._later.discard)

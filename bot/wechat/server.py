@@ -12,6 +12,7 @@ import logging
 
 from aiohttp import web
 
+from bot.wechat import texts
 from bot.wechat.handler import WeChatBot
 from bot.wechat.protocol import MAX_BODY_BYTES, BadMessage, BadSignature, Codec, Query
 
@@ -37,7 +38,11 @@ def build_app(bot: WeChatBot, codec: Codec) -> web.Application:
                 "wechat_bad_message", extra={"event": "wechat_bad_message", "error": str(exc)}
             )
             return web.Response(status=400, text="Bad Request")
-        text = await bot.respond(inbound)
+        try:
+            text = await bot.respond(inbound)
+        except Exception:  # never a 500 to WeChat (its user would see "service unavailable")
+            logger.exception("wechat_respond_failed", extra={"event": "wechat_respond_failed"})
+            text = texts.UNAVAILABLE
         reply, content_type = codec.reply(inbound, text, query)
         return web.Response(text=reply, content_type=content_type, charset="utf-8")
 

@@ -224,3 +224,17 @@ async def test_dedupe_rows_hold_no_openid_and_are_purged_after_a_day(running, se
         assert keys and all(OPENID not in k for k in keys)
         later = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
         assert store.purge_messages(session, later) == len(keys)
+
+
+async def test_dedupe_trouble_still_answers_and_a_crash_in_a_turn_is_a_polite_text(
+    running, rasa, monkeypatch
+):
+    from bot.wechat import store
+
+    def broken(*_args):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(store, "claim_message", broken)
+    assert reply_text(await running.post(text_xml("数据库有问题"))).startswith("答复：数据库有问题")
+    monkeypatch.setattr(store, "record_inbound", broken)
+    assert "服务暂时不可用" in reply_text(await running.post(text_xml("再试一次")))
