@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import SecretStr
 
 from bot.wechat import __main__ as cli
 from bot.wechat.menu import MENU_FILE, MenuError, load_menu, validate
@@ -52,3 +53,14 @@ def _kb():
     from core.kb import load_kb
 
     return load_kb(Path(__file__).resolve().parents[3] / "kb")
+
+
+async def test_the_bot_refuses_to_start_without_its_settings_and_names_them(settings):
+    from bot.wechat.app import config_problems
+
+    problems = config_problems(settings)
+    assert "WECHAT_TOKEN is not set; WeChat channel disabled" in problems
+    assert any("WECHAT_APP_ID / WECHAT_APP_SECRET" in p for p in problems)
+    bad_key = settings.model_copy(update={"wechat_aes_key": SecretStr("short")})
+    assert any("43-character" in p for p in config_problems(bad_key))
+    assert await cli.serve(settings) == 2
