@@ -10,20 +10,31 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
+from api.limits import BodyLimit, install_access_log_redaction
 from api.metrics import RequestMetrics
 from api.metrics import router as metrics_router
 from api.routes import cases, console, pages, telegram, wechat, widget
 from api.security import install_security_headers
+from core.conversation import widget_sessions
+from core.conversation.rasa_client import RasaClient
+from core.conversation.relay import Relay
+from core.conversation.safety import get_safety
 from core.db.engine import get_engine, session_factory
-from core.office_hours import OfficeHours
-from core.rasa_client import RasaClient
-from core.relay import Relay
-from core.settings import Settings, get_settings
+from core.handoff.office_hours import OfficeHours
+from core.retention.job import start_retention_job
+from core.services import handoff_hours, title_en
+from core.settings import Settings, get_settings, require_safe
 
 
 def create_app(settings: Settings | None = None, relay: Relay | None = None) -> FastAPI:
-    """Build the app; the relay (Rasa client + DB sessions) is created in the lifespan."""
+    """Build the app; the relay (Rasa client + DB sessions) is created in the lifespan.
+
+    With APP_ENV=production it refuses to build while a secret is missing or still the
+    development value (core.settings.require_safe).
+    """
     settings = settings or get_settings()
+    require_safe(settings, "api")
+    install_access_log_redaction()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -32,18 +43,23 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
             app.state.relay = relay
             yield
             return
-        token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
-        rasa = RasaClient(settings.rasa_url, token=token, timeout_s=settings.rasa_timeout_s)
+        rasa = RasaClient.from_settings(settings)
         app.state.relay = Relay(
             rasa,
             session_factory(get_engine(settings.database_url)),
             settings.max_message_chars,
             hours=office_hours,
             turn_salt=settings.hash_salt.get_secret_value(),
+            safety=get_safety(),
+            handoff_hours=handoff_hours,
+            title_en=title_en,
         )
+        purging = start_retention_job(settings)
         try:
             yield
         finally:
+            if purging is not None:
+                purging.cancel()
             await rasa.aclose()
 
     office_hours = OfficeHours.parse(
@@ -57,6 +73,11 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
         if settings.console_secret
         else secrets.token_urlsafe(32)
     )
+    app.state.widget_secret = (
+        settings.widget_session_secret.get_secret_value()
+        if settings.widget_session_secret
+        else widget_sessions.derive_secret(app.state.console_secret)
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -65,7 +86,9 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
             allow_headers=["Content-Type"],
         )
     app.add_middleware(RequestMetrics)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     errors.install(app)
+    widget.install(app)
     install_security_headers(app)
     console.install(app)
     app.include_router(pages.router)

@@ -19,7 +19,6 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.conversation.safety import Safety
 from core.db.engine import get_engine, session_factory
 from core.kb.dense import DenseIndex, get_dense
 from core.kb.loader import KBError, KnowledgeBase, load_kb
@@ -131,16 +130,19 @@ def get_sessionmaker() -> sessionmaker[Session]:
     return session_factory(get_engine(get_settings().database_url))
 
 
-@lru_cache(maxsize=1)
-def get_safety() -> Safety:
-    """The emergency check of the relay: keywords, plus the semantic index unless KB_DENSE=0."""
-    settings = get_settings()
-    return Safety.from_settings(settings.nlu_dir, settings.kb_cache_dir, semantic=settings.kb_dense)
-
-
-def handoff_hours() -> str:
+def handoff_hours(lang: str = "zh") -> str:
     """Staff hours as the office states them (kb/office.yml); "" when the KB cannot load."""
     try:
-        return get_kb().office.handoff_hours
+        office = get_kb().office
     except Exception:  # the emergency reply must not depend on the KB
         return ""
+    return office.handoff_hours_en if lang == "en" else office.handoff_hours
+
+
+def title_en(kb_id: str) -> str | None:
+    """The English title of a KB entry, for option buttons in English conversations."""
+    try:
+        entry = get_kb().entries.get(kb_id)
+    except Exception:
+        return None
+    return entry.title_en if entry is not None and entry.title_en else None

@@ -22,10 +22,11 @@ from bot.wechat.client import Transient, WeChatClient, WeChatError
 from bot.wechat.conversation import RasaClient, Relay
 from bot.wechat.menu import MENU_FILE, MenuError, load_menu
 from bot.wechat.server import build_app, split_listen
+from core.conversation.safety import get_safety
 from core.db.engine import get_engine, session_factory
 from core.handoff.office_hours import OfficeHours
 from core.logs import configure_logging
-from core.services import get_kb, get_safety, handoff_hours, title_en
+from core.services import get_kb, handoff_hours, title_en
 from core.settings import Settings, get_settings, require_safe
 
 logger = logging.getLogger("bot.wechat")

@@ -9,6 +9,7 @@ relay (open ticket, Rasa down) and by the emergency action alike.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 
 from core.conversation.emergency import HOTLINE, Emergency, detect, template
 from core.conversation.semantic import EmergencyThresholds, IntentExemplars, get_exemplars
+from core.settings import get_settings
 
 logger = logging.getLogger(__name__)
 SEMANTIC_KIND = "danger"  # the general template: hotline first, then a person
@@ -49,6 +51,13 @@ class Safety:
             logger.exception("semantic_check_failed", extra={"event": "semantic_check_failed"})
             return None
         return template(SEMANTIC_KIND) if semantic else None
+
+
+@functools.lru_cache(maxsize=1)
+def get_safety() -> Safety:
+    """The relay's emergency check: keywords, plus the semantic index unless KB_DENSE=0."""
+    settings = get_settings()
+    return Safety.from_settings(settings.nlu_dir, settings.kb_cache_dir, semantic=settings.kb_dense)
 
 
 def emergency_reply(

@@ -94,7 +94,7 @@ def test_emergency_during_an_open_ticket_raises_it_and_gives_12308(sessions):
     with session_scope(sessions) as session:
         request_handoff(session, SENDER, "request_human")
     rasa = FakeRasa()
-    relay = Relay(rasa.client(), sessions, handoff_hours=lambda: "工作日 9:00-17:00")
+    relay = Relay(rasa.client(), sessions, handoff_hours=lambda lang: "工作日 9:00-17:00")
     replies = run(relay.handle(SENDER, "他们说我女儿在他们手上，要我马上打钱，不然撕票"))
     assert rasa.received == []  # the ticket has the conversation; Rasa is not asked
     payload = replies[0].custom

@@ -1,0 +1,213 @@
+"""Answer in the citizen's own language and script, on every channel.
+
+- `detect(text)`: "en" for a message in Latin letters, "zh-Hant" for one in traditional
+  characters, "zh" for simplified; None for a message with neither (a reference, four digits,
+  an emoji) — the conversation keeps the language it had (the relay stores it per sender).
+- `localize(messages, lang)`: for English, replies whose text is fixed by their payload (greeting,
+  prompts, cancellations, handoff, status cards, denials, fallback, did-you-mean, the relay's
+  own notices) are rendered in English from the payload, so every reply exists in English even
+  where Rasa said a Chinese response; KB answers and refusals are already English (the actions
+  read `metadata.lang`). For traditional Chinese, the rendered text — and the option titles the
+  channels show as buttons — are converted with OpenCC (s2t) after rendering.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import replace
+from functools import lru_cache
+from typing import Any
+
+from core.cases import references
+from core.cases.rules import KINDS, STATES
+from core.conversation.rasa_client import BotMessage
+from core.text import to_simplified
+
+LANGS = ("zh", "zh-Hant", "en")
+_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def detect(text: str) -> str | None:
+    """The language/script a message is written in, or None when it shows none."""
+    if _CJK_RE.search(text):
+        return "zh-Hant" if to_simplified(text) != text else "zh"
+    plain = references.REFERENCE_RE.sub(" ", unicodedata.normalize("NFKC", text).lower())
+    letters = [c for c in plain if c.isalpha()]
+    if len(letters) >= 2 and sum(c.isascii() for c in letters) / len(letters) > 0.7:
+        return "en"
+    return None
+
+
+@lru_cache(maxsize=1)
+def _s2t():
+    from opencc import OpenCC
+
+    return OpenCC("s2t")
+
+
+def to_traditional(text: str) -> str:
+    """Simplified → traditional characters; Latin text, digits and URLs are left alone."""
+    return _s2t().convert(text)
+
+
+def rasa_lang(lang: str) -> str:
+    """What the actions understand in `metadata.lang` ("en" or "zh")."""
+    return "en" if lang == "en" else "zh"
+
+
+_HUMAN_EN = 'To reach a staff member, send "human".'
+_FIXED_EN: dict[tuple[str, ...], str] = {
+    ("greeting",): (
+        "Hello! I am the assistant of the Foreign and Overseas Chinese Affairs Office. I can "
+        "answer questions about the rights of returned overseas Chinese and their relatives, the "
+        "private visa agency service, consular legalization and apostilles, and look up the "
+        f"progress of your application. Just type your question. {_HUMAN_EN}"
+    ),
+    ("goodbye",): "Thank you for contacting us. Goodbye, and feel free to come back any time.",
+    ("thanks",): "You're welcome! Feel free to ask anything else.",
+    ("status_prompt", "reference"): (
+        "Please give the reference number on your receipt (for example VA-2026-000123). "
+        'To stop, send "cancel".'
+    ),
+    ("status_prompt", "reference", "format"): (
+        "That does not look like a reference number. It is printed on your receipt, like "
+        "VA-2026-000123 (letters-year-6 digits)."
+    ),
+    ("status_prompt", "verification"): (
+        "To verify it is you, please enter the last 4 digits of the phone number you registered "
+        "with, or the query code on your receipt."
+    ),
+    ("status_prompt", "verification", "format"): (
+        "Please enter the last 4 digits of your phone number (for example 5678), or the query "
+        "code on your receipt."
+    ),
+    ("status_cancelled",): "OK, the status lookup is cancelled. Feel free to ask anything else.",
+    ("status_cancelled", "nothing"): "OK. No lookup is running; feel free to ask anything else.",
+    ("status_denied",): (
+        "We could not verify this reference number with those digits. Please check and try again; "
+        "after repeated failures, contact the office during working hours."
+    ),
+    ("status_unavailable",): (
+        "Application status cannot be looked up right now. Please try again later, or contact "
+        "the office during working hours."
+    ),
+    ("fallback",): (
+        'Sorry, I did not fully understand. Please try saying it another way, or send "human" '
+        "and a staff member will help you."
+    ),
+    ("suggestions",): "Did you mean one of these? Tap one, or ask in other words.",
+    ("unavailable",): (
+        "The service is temporarily unavailable; please try again later. Your message has been "
+        "recorded and staff will deal with it as soon as possible."
+    ),
+    ("handoff_unavailable",): (
+        "Sorry, we cannot transfer you to a staff member right now. Please try again later, or "
+        "contact the office during working hours."
+    ),
+}
+
+
+def _key(payload: dict[str, Any]) -> tuple[str, ...]:
+    kind = str(payload.get("type"))
+    if kind == "status_prompt":
+        need = str(payload.get("need"))
+        return (kind, need, "format") if payload.get("error") else (kind, need)
+    if kind == "status_cancelled" and payload.get("nothing"):
+        return (kind, "nothing")
+    return (kind,)
+
+
+def english_text(payload: dict[str, Any], hours_en: Callable[[], str]) -> str | None:
+    """The English text of a reply fixed by its payload; None to keep the action's text."""
+    kind = payload.get("type")
+    if kind == "handoff":
+        return (
+            f"You have been transferred to a staff member (ticket #{payload.get('ticket')}), "
+            f"number {payload.get('position')} in the queue. Staff hours: {hours_en()}. "
+            "Your next messages go straight to the staff."
+        )
+    if kind == "in_ticket":
+        return (
+            f"Your message has been passed to a staff member (ticket #{payload.get('ticket')}). "
+            "Please wait for their reply."
+        )
+    if kind == "status" and payload.get("state") in STATES:
+        state = STATES[str(payload["state"])]
+        prefix = str(payload.get("reference", ""))[:2]
+        kinds = {k.prefix: k for k in KINDS.values()}
+        label = kinds[prefix].label_en if prefix in kinds else "Application"
+        return (
+            f"{label} ({payload.get('reference')})\nStatus: {state.label_en}\n"
+            f"Last updated: {payload.get('updated_at')}\nNext step: {state.next_step_en}\n\n"
+            'To be notified when it changes, send "notify me".'
+        )
+    if kind == "office_hours":
+        return (
+            "Staff are not online right now; they will reply when the office opens "
+            f"({str(payload.get('next_open', ''))[:16].replace('T', ' ')})."
+        )
+    if kind == "status_denied" and payload.get("retry_after_s"):
+        minutes = max(1, round(int(payload["retry_after_s"]) / 60))
+        return (
+            "Too many attempts: to protect your information, lookups are locked for about "
+            f"{minutes} minutes. Please try again later, or contact the office during working hours."
+        )
+    return _FIXED_EN.get(_key(payload))
+
+
+def _traditional_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    out = dict(payload)
+    for field in ("title", "next_step"):
+        if isinstance(out.get(field), str):
+            out[field] = to_traditional(out[field])
+    if isinstance(out.get("options"), list):
+        out["options"] = [
+            {**o, "title": to_traditional(str(o.get("title", "")))} if isinstance(o, dict) else o
+            for o in out["options"]
+        ]
+    return out
+
+
+def _english_options(
+    payload: dict[str, Any], title_en: Callable[[str], str | None] | None
+) -> dict[str, Any]:
+    if title_en is None or not isinstance(payload.get("options"), list):
+        return payload
+    options = []
+    for option in payload["options"]:
+        if isinstance(option, dict) and option.get("kb_id"):
+            option = {**option, "title": title_en(str(option["kb_id"])) or option.get("title")}
+        options.append(option)
+    return {**payload, "options": options}
+
+
+def localize(
+    messages: list[BotMessage],
+    lang: str,
+    hours_en: Callable[[], str] = lambda: "",
+    title_en: Callable[[str], str | None] | None = None,
+) -> list[BotMessage]:
+    """The replies in the conversation's language and script."""
+    if lang == "en":
+        out = []
+        for message in messages:
+            text = english_text(message.custom, hours_en) if message.custom else None
+            custom = (
+                _english_options(message.custom, title_en) if message.custom else message.custom
+            )
+            out.append(
+                replace(message, text=text if text is not None else message.text, custom=custom)
+            )
+        return out
+    if lang == "zh-Hant":
+        return [
+            replace(
+                m,
+                text=to_traditional(m.text) if m.text else m.text,
+                custom=_traditional_payload(m.custom) if m.custom else m.custom,
+            )
+            for m in messages
+        ]
+    return messages
