@@ -11,6 +11,7 @@ RASA_VENV := .venv-rasa
 APP_VENV := .venv
 PY := $(APP_VENV)/bin/python
 RASA := PYTHONWARNINGS=ignore $(RASA_VENV)/bin/rasa
+# Rasa's venv imports rasa_addons and core.text from the tree (the app venv has the package).
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
@@ -28,11 +29,12 @@ $(RASA_VENV)/.installed: requirements/rasa.txt requirements/rasa-constraints.txt
 	$(RASA_VENV)/bin/pip install -q -r requirements/rasa.txt -c requirements/rasa-constraints.txt
 	touch $@
 
-$(APP_VENV)/.installed: requirements/app.txt requirements/app-constraints.txt
+$(APP_VENV)/.installed: requirements/app.txt requirements/app-constraints.txt pyproject.toml
 	@test -n "$(PYTHON311)" || { echo "Python 3.11 not found: set PYTHON311=/path/to/python3.11"; exit 1; }
 	$(PYTHON311) -m venv $(APP_VENV)
 	$(APP_VENV)/bin/pip install -q pip==24.0
 	$(APP_VENV)/bin/pip install -q -r requirements/app.txt -c requirements/app-constraints.txt
+	$(APP_VENV)/bin/pip install -q --no-deps --no-build-isolation -e . -c requirements/app-constraints.txt
 	touch $@
 
 install: $(RASA_VENV)/.installed $(APP_VENV)/.installed ## Create both virtual environments (pinned)

@@ -12,8 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import log_event
-from core.case_admin import subscribe, unsubscribe_all
-from core.cases import (
+from core.cases.rules import (
     LookupDenied,
     LookupLocked,
     find_last4,
@@ -21,6 +20,7 @@ from core.cases import (
     find_reference,
     lookup_status,
 )
+from core.cases.sync import subscribe, unsubscribe_all
 from core.db.engine import session_scope
 from core.hashing import salted_hash
 from core.services import get_kb, get_sessionmaker

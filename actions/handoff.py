@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import log_event
 from core.db.engine import session_scope
-from core.handoff import request_handoff
+from core.handoff.tickets import request_handoff
 from core.services import get_kb, get_sessionmaker
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from core.relay import Relay
+from core.conversation.relay import Relay
 from core.settings import Settings
 
 

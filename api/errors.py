@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.relay import MessageRejected, ServiceUnavailable
+from core.conversation.relay import MessageRejected, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 

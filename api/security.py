@@ -6,7 +6,7 @@
   allowed by their SHA-256 hash (computed from the body, which is small and contains no
   citizen input), and the demo page also allows the `<style>` block that widget.js inserts.
   They cannot be framed (`frame-ancestors 'none'`, `X-Frame-Options: DENY`);
-- `/console…`: the console sets its own stricter headers (`api/routes/console.py`); only the
+- `/console…`: the console sets its own stricter headers (`api/routes/console/common.py`); only the
   two headers above are added when missing;
 - `/widget.js`: stays embeddable in any site (`Cross-Origin-Resource-Policy: cross-origin`,
   no framing or CSP headers, which would mean nothing on a script anyway);

@@ -1,1 +1,1 @@
-"""Telegram channel (aiogram 3): relays citizen messages to Rasa and renders the replies."""
+"""Messaging apps, one package each (bot/telegram/, …); what they share lives in core/."""

@@ -1,1 +1,4 @@
-"""Shared library for the Qiaowu Assistant: settings, database, knowledge base, text tools."""
+"""Shared library of the Qiaowu Assistant, one package per capability: conversation, cases,
+handoff, notify, kb, staff; plus the shared modules settings, db, text, logs, metrics, hashing
+and services. Allowed imports between them: tests/test_boundaries.py (CORE_ALLOWED) and README.
+"""

@@ -2,14 +2,12 @@
 
 One registry per process (prometheus_client's default); the api serves it at /metrics. Labels
 are bounded sets (route templates, channel names, reply types of the reply contract) — never a
-sender id or message text.
+sender id or message text. Bot turns are counted by core.conversation.analytics.observe_turn.
 """
 
 from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
-
-from core.replies import PAYLOAD_TYPES
 
 LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -43,19 +41,3 @@ RASA_LATENCY = Histogram(
     "Time Rasa took to answer one citizen message (REST webhook)",
     buckets=LATENCY_BUCKETS,
 )
-
-
-def observe_turn(channel: str, payload_types: list[str], outcome: str = "answered") -> None:
-    """Count one citizen message and the payload types of its replies."""
-    TURNS.labels(channel, outcome).inc()
-    for kind in payload_types:
-        kind = kind if kind in PAYLOAD_TYPES else "other"
-        REPLIES.labels(channel, kind).inc()
-        if kind in ("fallback", "out_of_scope"):
-            FALLBACKS.labels(channel, kind).inc()
-        elif kind == "emergency":
-            HANDOFFS.labels(channel, "emergency").inc()
-        elif kind == "unavailable":
-            HANDOFFS.labels(channel, "bot_unavailable").inc()
-    if "handoff" in payload_types and "emergency" not in payload_types:
-        HANDOFFS.labels(channel, "requested").inc()

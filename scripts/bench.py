@@ -23,12 +23,9 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from core.kb import load_kb  # noqa: E402
-from core.kb.search import BM25Index  # noqa: E402
-from scripts.stack import (  # noqa: E402
+from core.kb import load_kb
+from core.kb.search import BM25Index
+from scripts.stack import (
     Stack,
     current_model,
     free_port,
@@ -36,6 +33,8 @@ from scripts.stack import (  # noqa: E402
     local_stack,
     rasa_service,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 KB_QUESTION = "附加证明书怎么办理？"
 
@@ -187,9 +186,9 @@ async def telegram_load(
 ) -> dict[str, float]:
     """The real bot (aiogram, polling) against the fake Bot API server of the tests: time from
     an update being available to the bot's sendMessage for that chat."""
+    from core.conversation.rasa_client import RasaClient
+    from core.conversation.relay import Relay
     from core.db.engine import build_engine, session_factory
-    from core.rasa_client import RasaClient
-    from core.relay import Relay
     from tests.fake_telegram import FakeTelegram, message_update, start_bot
 
     telegram = FakeTelegram()

@@ -34,17 +34,16 @@ from typing import Any
 import httpx
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from scripts.model_hash import model_hash  # noqa: E402
-from scripts.stack import (  # noqa: E402
+from scripts.model_hash import model_hash
+from scripts.stack import (
     RASA_BIN,
     Stack,
     build_stack,
     rasa_service,
     write_endpoints,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 DEV_SET = ROOT / "tests" / "eval" / "dev_set.yml"
 STOCK_CONFIG = ROOT / "tests" / "eval" / "stock_config.yml"
@@ -388,7 +387,7 @@ def replay(
 
 def route(text: str, parse: dict) -> str:
     """What the rules do with a parsed message: emergency, refuse, other, faq or fallback."""
-    from core.emergency import detect
+    from core.conversation.emergency import detect
 
     if detect(text) is not None:
         return "emergency"

@@ -31,13 +31,11 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from core.conversation.rasa_client import pair_messages
+from core.conversation.replies import PAYLOAD_TYPES
+from scripts.stack import Stack, current_model, http_ok, local_stack
 
-from core.rasa_client import pair_messages  # noqa: E402
-from core.replies import PAYLOAD_TYPES  # noqa: E402
-from scripts.stack import Stack, current_model, http_ok, local_stack  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 REPORT = ROOT / "docs" / "reliability.md"
 REPORT_INTRO = (
@@ -426,7 +424,7 @@ def run_schemathesis(
 def integration_token(stack_env: dict[str, str]) -> str:
     """A staff token in the stack's database, so the cases api is fuzzed past authentication."""
     from core.db.engine import build_engine, session_factory, session_scope
-    from core.tokens import create_token
+    from core.staff.tokens import create_token
 
     with session_scope(session_factory(build_engine(stack_env["DATABASE_URL"]))) as session:
         return create_token(session, "fuzz", "staff")

@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 from collections import Counter
-from pathlib import Path
 
 from sqlalchemy import func, select
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.db.engine import build_engine, session_factory, session_scope
 from core.db.models import Feedback, UnansweredQuestion

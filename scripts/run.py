@@ -5,19 +5,21 @@ Ctrl-C stops all children. Embedded defaults: SQLite under var/, in-process lock
 
 from __future__ import annotations
 
+import argparse
 import secrets
 import signal
 import sys
 import time
 
+from core.cases import demo
 from core.db.migrate import upgrade
-from core.seed import main as seed_main
 from core.settings import get_settings
 from scripts.stack import PROD_ENDPOINTS, ROOT, build_stack, current_model, rasa_store_env
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run until Ctrl-C or until a child process dies."""
+    argparse.ArgumentParser(prog="python -m scripts.run", description=__doc__).parse_args(argv)
     settings = get_settings()
     for problem in settings.problems():
         print(f"config: {problem}", file=sys.stderr)
@@ -26,7 +28,7 @@ def main() -> int:
         print(f"no model for the current data ({model.name}); run `make train`", file=sys.stderr)
         return 1
     upgrade(settings.database_url)
-    seed_main()
+    print(f"demo cases: {demo.seed()} added")
     token = (
         settings.rasa_token.get_secret_value() if settings.rasa_token else secrets.token_urlsafe(24)
     )

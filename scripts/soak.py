@@ -29,13 +29,11 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from scripts.bench import pct, rss_mb
+from scripts.fuzz import KNOWN_TYPES, machine_note, processes_healthy, update_section
+from scripts.stack import Stack, current_model, local_stack
 
-from scripts.bench import pct, rss_mb  # noqa: E402
-from scripts.fuzz import KNOWN_TYPES, machine_note, processes_healthy, update_section  # noqa: E402
-from scripts.stack import Stack, current_model, local_stack  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 KB_QUESTIONS = [
     "附加证明书怎么办理？",

@@ -12,7 +12,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -32,8 +31,7 @@ def current_model() -> Path:
     """The model file named by the current data/kb/config hash (QIAOWU_MODEL overrides it)."""
     if os.environ.get("QIAOWU_MODEL"):
         return Path(os.environ["QIAOWU_MODEL"]).resolve()
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from model_hash import model_hash  # stdlib-only module beside this one
+    from scripts.model_hash import model_hash
 
     return ROOT / "models" / f"qiaowu-{model_hash(ROOT)}.tar.gz"
 
@@ -211,7 +209,7 @@ def build_stack(
             )
         )
     if bot:
-        services.append(Service("bot", [str(APP_PY), "-m", "bot"], ""))
+        services.append(Service("bot", [str(APP_PY), "-m", "bot.telegram"], ""))
     if wechat:
         services.append(Service("wechat", [str(APP_PY), "-m", "bot.wechat"], ""))
     return Stack(services, env, log_dir)
@@ -295,9 +293,9 @@ def local_stack(
     PostgreSQL `database_url` (an empty database) and `redis_url` it runs in production mode:
     both on PostgreSQL (endpoints.prod.yml) and Rasa's lock store on Redis.
     """
+    from core.cases.demo import seed_demo_cases
     from core.db.engine import build_engine, session_factory, session_scope
     from core.db.migrate import upgrade
-    from core.seed import seed_demo_cases
     from core.settings import DEV_SALT
 
     url = database_url or f"sqlite:///{work / 'app.db'}"

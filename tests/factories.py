@@ -8,9 +8,9 @@ from typing import Any
 from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
-from core.cases import mask_name, phone_hash
+from core.cases import store
+from core.cases.rules import mask_name, phone_hash
 from core.db.models import Case
-from core.db.repos import cases as repo
 
 SALT = "test-salt"
 
@@ -27,7 +27,7 @@ def make_case(
 ) -> Case:
     """Insert a case with an event history."""
     now = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
-    case = repo.add_case(
+    case = store.add_case(
         session,
         Case(
             reference=reference,
@@ -39,7 +39,7 @@ def make_case(
             updated_at=now,
         ),
     )
-    repo.add_event(session, case, state, occurred_at=now)
+    store.add_event(session, case, state, occurred_at=now)
     return case
 
 

@@ -210,7 +210,7 @@ async def start_bot(
     telegram: FakeTelegram, relay: Any, kb: Any, **dispatcher_kwargs: Any
 ) -> RunningBot:
     """Build the real Bot and Dispatcher against the fake server and start polling."""
-    from bot.app import build_bot, build_dispatcher
+    from bot.telegram.app import build_bot, build_dispatcher
 
     sleeps: list[float] = []
 

@@ -6,7 +6,7 @@ import json
 
 import httpx
 
-from core.rasa_client import RasaClient
+from core.conversation.rasa_client import RasaClient
 
 
 class FakeRasa:

@@ -1,5 +1,10 @@
-"""actions/, api/ and bot/ import core/ but never each other; core/ imports none of them;
-app code never imports rasa (only rasa_sdk)."""
+"""Layering, checked on the source with `ast`:
+
+- actions/, api/ and bot/ import core/ but never each other; core/ imports none of them; app code
+  never imports rasa (only rasa_sdk); each messaging app (bot/<app>/) imports no other app.
+- Inside core/, each capability package imports only what its `__init__` docstring allows
+  (CORE_ALLOWED below), and neither the packages nor the modules import each other in a cycle.
+"""
 
 from __future__ import annotations
 
@@ -15,17 +20,93 @@ FORBIDDEN = {
     "api": {"actions", "bot", "rasa"},
     "bot": {"actions", "api", "rasa"},
 }
+# The shared modules every capability may use; they import no capability.
+SHARED = {"settings", "db", "text", "logs", "metrics", "hashing"}
+# What each top-level part of core/ may import (besides itself). `services` builds the cached
+# process resources (KB, indexes, safety check, session factory) for the entry points; no part
+# of core/ imports it.
+CORE_ALLOWED: dict[str, set[str]] = {
+    "settings": set(),
+    "text": set(),
+    "logs": set(),
+    "hashing": set(),
+    "metrics": set(),
+    "db": {"settings"},
+    "kb": {"settings", "db", "text", "hashing"},
+    "services": {"settings", "db", "kb", "conversation"},
+    "staff": SHARED,
+    "notify": SHARED | {"kb"},
+    "handoff": SHARED | {"notify"},
+    "cases": SHARED | {"notify"},
+    "conversation": SHARED | {"kb", "handoff", "notify", "cases"},
+}
+CAPABILITIES = ("kb", "staff", "notify", "handoff", "cases", "conversation")
 
 
 def imported_roots(path: Path) -> set[str]:
+    """Top-level package names a file imports (absolute imports only)."""
+    return {name.split(".")[0] for name in imported_modules(path)}
+
+
+def imported_modules(path: Path, *, module_level_only: bool = False) -> set[str]:
+    """Dotted names a file imports: `import a.b` → a.b, `from a.b import c` → a.b and a.b.c."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    roots = set()
-    for node in ast.walk(tree):
+    nodes = tree.body if module_level_only else list(ast.walk(tree))
+    names: set[str] = set()
+    for node in nodes:
         if isinstance(node, ast.Import):
-            roots.update(alias.name.split(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            roots.add(node.module.split(".")[0])
-    return roots
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def core_part(dotted: str) -> str | None:
+    """`core.cases.rules` → "cases"; None outside core (and for `core` itself)."""
+    parts = dotted.split(".")
+    return parts[1] if parts[0] == "core" and len(parts) > 1 else None
+
+
+def core_files() -> list[Path]:
+    return sorted(p for p in (ROOT / "core").rglob("*.py") if "migrations" not in p.parts)
+
+
+def core_graph() -> dict[str, set[str]]:
+    """Which top-level part of core/ imports which other parts."""
+    graph: dict[str, set[str]] = {}
+    for path in core_files():
+        source = core_part(module_name(path))
+        if source is None:
+            continue
+        targets = {core_part(name) for name in imported_modules(path)}
+        graph.setdefault(source, set()).update(t for t in targets if t and t != source)
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of the directed graph as a path (first node repeated at the end), or None."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt] if nxt in path else [node, nxt]
+            if nxt not in state and (found := visit(nxt, [*path, nxt])):
+                return found
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start, [start])):
+            return found
+    return None
 
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
@@ -38,7 +119,70 @@ def test_package_respects_boundaries(package):
     assert violations == []
 
 
+def test_messaging_apps_do_not_import_each_other():
+    apps = sorted(p.name for p in (ROOT / "bot").iterdir() if (p / "__init__.py").exists())
+    violations = [
+        f"{path.relative_to(ROOT)} imports bot.{other}"
+        for app in apps
+        for path in sorted((ROOT / "bot" / app).rglob("*.py"))
+        for other in apps
+        if other != app
+        and any(
+            n == f"bot.{other}" or n.startswith(f"bot.{other}.") for n in imported_modules(path)
+        )
+    ]
+    assert "telegram" in apps and violations == []
+
+
+def test_core_parts_import_only_what_they_may():
+    graph = core_graph()
+    unknown = sorted(set(graph) - set(CORE_ALLOWED))
+    violations = sorted(
+        f"core.{part} imports core.{target}"
+        for part, targets in graph.items()
+        for target in targets - CORE_ALLOWED.get(part, set())
+    )
+    assert unknown == [] and violations == []
+
+
+def test_allowed_core_graph_has_no_cycle():
+    assert find_cycle(CORE_ALLOWED) is None
+
+
+def test_core_packages_import_each_other_without_cycles():
+    assert find_cycle(core_graph()) is None
+
+
+def test_core_modules_have_no_import_cycle_at_import_time():
+    modules = {module_name(p): p for p in core_files()}
+    graph = {
+        name: {
+            target
+            for target in imported_modules(path, module_level_only=True)
+            if target in modules and target != name
+        }
+        for name, path in modules.items()
+    }
+    assert find_cycle(graph) is None
+
+
+def test_every_capability_says_what_it_may_import():
+    missing = [
+        name
+        for name in CAPABILITIES
+        if "may import" not in " ".join((ast.get_docstring(ast.parse(
+            (ROOT / "core" / name / "__init__.py").read_text(encoding="utf-8")
+        )) or "").lower().split())
+    ]  # fmt: skip
+    assert missing == []
+
+
 def test_checker_sees_a_violation(tmp_path):
     bad = tmp_path / "x.py"
     bad.write_text("from api.main import create_app\nimport rasa.core\n", encoding="utf-8")
     assert {"api", "rasa"} <= imported_roots(bad)
+
+
+def test_cycle_finder_sees_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from api.deps import SettingsDep
 from api.errors import error
-from core.case_admin import (
+from core.cases import store
+from core.cases.sync import (
     CaseConflict,
     CaseData,
     CaseIn,
@@ -28,8 +29,7 @@ from core.case_admin import (
 )
 from core.db.engine import get_engine, session_factory, session_scope
 from core.db.models import ApiToken, Case, IdempotencyRecord
-from core.db.repos import cases as repo
-from core.tokens import find_token
+from core.staff.tokens import find_token
 
 router = APIRouter(
     prefix="/api/v1",
@@ -40,7 +40,7 @@ router = APIRouter(
         403: {"description": "The token's role may not do this"},
     },
 )
-bearer = HTTPBearer(auto_error=False, description="Token created with `python -m core.tokens`")
+bearer = HTTPBearer(auto_error=False, description="Token created with `python -m core.staff create-token`")
 
 
 class AuthError(Exception):
@@ -244,10 +244,10 @@ def post_event(reference: str, body: EventIn, session: SessionDep, token: TokenD
 )
 def get_case(reference: str, session: SessionDep, token: StaffDep) -> JSONResponse:
     """A case with its history; personal data stays masked."""
-    from core.cases import find_reference
+    from core.cases.rules import find_reference
 
     normalised = find_reference(reference)
-    case = repo.find_case(session, normalised) if normalised else None
+    case = store.find_case(session, normalised) if normalised else None
     if case is None:
         return error(404, "not_found", "没有该业务编号。")
     return JSONResponse(content=_out(case, with_events=True))

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from api.deps import RelayDep, SettingsDep
-from core.health import readiness
+from core.conversation.health import readiness
 
 router = APIRouter()
 STATIC = Path(__file__).resolve().parents[1] / "static"

@@ -16,12 +16,12 @@ from pydantic import BaseModel, Field
 
 from api.deps import RelayDep, SettingsDep
 from api.errors import error
-from core import console
+from core.conversation.rasa_client import RasaUnavailable
+from core.conversation.relay import MessageRejected
 from core.db.engine import session_scope
-from core.feedback import record_feedback
+from core.handoff.history import ConversationItem, citizen_history, take_pending
+from core.kb.feedback import record_feedback
 from core.kb.schema import KB_ID_RE
-from core.rasa_client import RasaUnavailable
-from core.relay import MessageRejected
 from core.services import get_kb
 
 router = APIRouter(
@@ -145,18 +145,18 @@ async def history(session_id: SessionId, relay: RelayDep) -> HistoryOut:
     except RasaUnavailable:
         events = []  # still show what the app database knows
 
-    def load() -> list[console.ConversationItem]:
+    def load() -> list[ConversationItem]:
         with session_scope(relay.sessions) as session:
-            return console.citizen_history(session, sender, events)
+            return citizen_history(session, sender, events)
 
     items = await asyncio.to_thread(load)
     return HistoryOut(messages=[HistoryItem(**item.as_widget()) for item in items])
 
 
 async def _take(relay: Any, sender: str) -> list[dict[str, Any]]:
-    def work() -> list[console.ConversationItem]:
+    def work() -> list[ConversationItem]:
         with session_scope(relay.sessions) as session:
-            return console.take_pending(session, sender, dt.datetime.now(dt.UTC))
+            return take_pending(session, sender, dt.datetime.now(dt.UTC))
 
     return [item.as_widget() for item in await asyncio.to_thread(work)]
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from core.settings import get_settings
+
+T = TypeVar("T")
 
 
 class DatabaseUnavailable(Exception):
@@ -48,6 +54,11 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def configured_sessions() -> sessionmaker[Session]:
+    """A session factory on DATABASE_URL (command lines; the engine is shared per process)."""
+    return session_factory(get_engine(get_settings().database_url))
+
+
 @contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any error."""
@@ -60,3 +71,13 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+async def in_transaction(sessions: sessionmaker[Session], fn: Callable[..., T], *args: Any) -> T:
+    """`fn(session, *args)` in a worker thread; committed when it returns, rolled back on error."""
+
+    def run() -> T:
+        with session_scope(sessions) as session:
+            return fn(session, *args)
+
+    return await asyncio.to_thread(run)

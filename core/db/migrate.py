@@ -1,4 +1,4 @@
-"""Apply Alembic migrations programmatically (make run, tests)."""
+"""Apply Alembic migrations programmatically (make run, tests, `python -m core.db upgrade`)."""
 
 from __future__ import annotations
 
@@ -22,14 +22,3 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str, revision: str = "head") -> None:
     """Upgrade the database at `url` to `revision`."""
     command.upgrade(alembic_config(url), revision)
-
-
-def main() -> None:
-    """`python -m core.db.migrate`: upgrade DATABASE_URL to the newest schema (each release)."""
-    from core.settings import get_settings
-
-    upgrade(get_settings().database_url)
-
-
-if __name__ == "__main__":
-    main()

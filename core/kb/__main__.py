@@ -1,7 +1,9 @@
-"""`python -m core.kb validate|generate [kb_dir] [out_dir]`; `countries import <page.html>`."""
+"""`python -m core.kb validate [KB_DIR] | generate [KB_DIR] [OUT_DIR]`: check the knowledge base,
+or regenerate the Rasa FAQ training data from it."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -10,38 +12,41 @@ from core.kb.generate import write_training_data
 from core.kb.loader import KBError, load_kb
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Validate the KB, or regenerate the Rasa FAQ data from it."""
-    command = argv[0] if argv else "validate"
-    if command == "countries":  # `countries import <page.html>`: core/kb/hcch.py
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["countries"]:  # `countries import <page.html>`: core/kb/hcch.py
         from core.kb.hcch import main as countries_main
 
         return countries_main(argv[1:])
-    kb_dir = Path(argv[1]) if len(argv) > 1 else Path("kb")
+    parser = argparse.ArgumentParser(prog="python -m core.kb", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    validate = commands.add_parser("validate", help="load and check every entry")
+    validate.add_argument("kb_dir", nargs="?", type=Path, default=Path("kb"))
+    generate = commands.add_parser("generate", help="write data/nlu/faq.yml and its responses")
+    generate.add_argument("kb_dir", nargs="?", type=Path, default=Path("kb"))
+    generate.add_argument("out_dir", nargs="?", type=Path, default=Path("data"))
+    args = parser.parse_args(argv)
     try:
-        kb = load_kb(kb_dir)
-        table = load_countries(kb_dir / "countries.yml")
+        kb = load_kb(args.kb_dir)
+        table = load_countries(args.kb_dir / "countries.yml")
     except KBError as exc:
-        print(exc, file=sys.stderr)  # noqa: T201 - CLI output
+        print(exc, file=sys.stderr)
         return 1
     for kb_id in PATH_ENTRY.values():
         if kb_id not in kb.entries:
-            print(f"countries routing needs KB entry {kb_id!r}", file=sys.stderr)  # noqa: T201
+            print(f"countries routing needs KB entry {kb_id!r}", file=sys.stderr)
             return 1
     warning = freshness_warning(table)  # a warning line, not a failure
     if warning:
-        print(warning, file=sys.stderr)  # noqa: T201
-    if command == "validate":
-        print(f"kb ok: {len(kb.entries)} entries, {len(table.countries)} countries")  # noqa: T201
+        print(warning, file=sys.stderr)
+    if args.command == "validate":
+        print(f"kb ok: {len(kb.entries)} entries, {len(table.countries)} countries")
         return 0
-    if command == "generate":
-        out = Path(argv[2]) if len(argv) > 2 else Path("data")
-        for path in write_training_data(kb, out):
-            print(f"wrote {path}")  # noqa: T201
-        return 0
-    print(f"unknown command {command!r}; use validate or generate", file=sys.stderr)  # noqa: T201
-    return 2
+    for path in write_training_data(kb, args.out_dir):
+        print(f"wrote {path}")
+    return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    sys.exit(main())

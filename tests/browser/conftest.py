@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from core.staff import create_user
+from core.staff.users import create_user
 from scripts.stack import Stack, current_model, local_stack
 
 CHROMIUM = "/usr/bin/chromium"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core.case_admin import EventIn, add_case_event
+from core.cases.demo import DEMO_CASES
+from core.cases.sync import EventIn, add_case_event
 from core.db.engine import build_engine, session_factory, session_scope
 from core.db.models import Outbox
-from core.seed import DEMO_CASES
 
 pytestmark = pytest.mark.e2e
 

@@ -21,9 +21,9 @@ import pytest
 import redis
 from sqlalchemy import select, text
 
+from core.conversation.replies import PAYLOAD_TYPES
 from core.db.engine import build_engine, session_factory, session_scope
 from core.db.models import HandoffMessage, HandoffTicket
-from core.replies import PAYLOAD_TYPES
 from scripts.stack import PROD_ENDPOINTS, Stack, current_model, free_port, local_stack, rasa_service
 from tests.e2e.prod import (
     ADMIN_URL,

@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from bot.app import build_bot, build_dispatcher
+from bot.telegram.app import build_bot, build_dispatcher
+from core.conversation.rasa_client import RasaClient
+from core.conversation.relay import Relay
 from core.db.engine import build_engine, session_factory
-from core.rasa_client import RasaClient
-from core.relay import Relay
 from tests.e2e.conftest import RASA_PORT
 from tests.fake_telegram import FakeTelegram, message_update
 

@@ -1,0 +1,198 @@
+"""What every console page shares: the signed session (login required), roles, CSRF checks,
+templates, security headers, database access off the event loop, the audit helper.
+
+Sessions are HMAC-signed cookies (HttpOnly, SameSite=Strict, Secure in production) with idle and
+absolute expiry; every form carries a CSRF token checked on POST; every staff action is written
+to the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from core.db.engine import in_transaction
+from core.db.utc import aware
+from core.handoff import console
+from core.settings import Settings
+from core.staff import sessions as console_session
+from core.staff import users as staff
+from core.staff.audit import audit
+
+ROOT = Path(__file__).resolve().parents[2]
+SESSION_COOKIE = "qw_console"
+LOGIN_CSRF_COOKIE = "qw_login_csrf"
+CSRF_FAILED_ZH = "表单校验失败（缺少或无效的 CSRF 令牌），请刷新页面后重试。"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+T = TypeVar("T")
+
+
+def page_router() -> APIRouter:
+    """A router for one console page (all under /console, none in the OpenAPI schema)."""
+    return APIRouter(prefix="/console", include_in_schema=False)
+
+
+class AuthRequired(Exception):
+    """No valid console session: the browser is sent to the login page."""
+
+
+@dataclass(frozen=True)
+class Current:
+    """The logged-in staff member and their session."""
+
+    staff: staff.Staff
+    session: console_session.ConsoleSession
+
+
+@lru_cache(maxsize=1)
+def templates() -> Jinja2Templates:
+    """Jinja2 templates (autoescape on for .html)."""
+    env = Jinja2Templates(directory=str(ROOT / "templates"))
+    env.env.filters["wait"] = console.format_wait
+    env.env.filters["local"] = _local_time
+    env.env.filters["reason"] = console.reason_label
+    return env
+
+
+def _local_time(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    return aware(value).astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+
+
+def install(app: FastAPI) -> None:
+    """Redirect to login when unauthenticated; security headers and session refresh."""
+
+    @app.exception_handler(AuthRequired)
+    async def _login(_: Request, __: AuthRequired) -> RedirectResponse:
+        return RedirectResponse("/console/login", status_code=303)
+
+    @app.middleware("http")
+    async def _console_headers(request: Request, call_next: Callable[..., Any]) -> Response:
+        response: Response = await call_next(request)
+        if request.url.path.startswith("/console"):
+            for name, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
+            refreshed = getattr(request.state, "refreshed_session", None)
+            if refreshed is not None and "set-cookie" not in response.headers:
+                set_session_cookie(request, response, refreshed)
+        return response
+
+
+def settings_of(request: Request) -> Settings:
+    """Settings the app was created with."""
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def secret_of(request: Request) -> str:
+    """The key that signs console sessions."""
+    return request.app.state.console_secret  # type: ignore[no-any-return]
+
+
+def secure_cookies(request: Request) -> bool:
+    """Whether cookies get the Secure flag (CONSOLE_COOKIE_SECURE, else production only)."""
+    settings = settings_of(request)
+    if settings.console_cookie_secure is not None:
+        return settings.console_cookie_secure
+    return settings.app_env == "production"
+
+
+def set_session_cookie(request: Request, response: Response, value: str) -> None:
+    """Set the signed session cookie."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        value,
+        max_age=settings_of(request).console_session_max_s,
+        path="/console",
+        httponly=True,
+        secure=secure_cookies(request),
+        samesite="strict",
+    )
+
+
+async def db(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """Run `fn(session, *args)` in one transaction, off the event loop."""
+    return await in_transaction(request.app.state.relay.sessions, fn, *args)
+
+
+async def current_staff(request: Request) -> Current:
+    """The logged-in, active staff member; AuthRequired otherwise. Refreshes idle expiry."""
+    now = int(time.time())
+    settings = settings_of(request)
+    session = console_session.decode(
+        secret_of(request),
+        request.cookies.get(SESSION_COOKIE),
+        now,
+        settings.console_session_max_s,
+    )
+    if session is None:
+        raise AuthRequired
+    user = await db(request, staff.load_staff, session.user_id)
+    if user is None:
+        raise AuthRequired
+    refreshed = console_session.ConsoleSession(
+        session.user_id, session.issued_at, now + settings.console_session_idle_s, session.csrf
+    )
+    request.state.refreshed_session = console_session.encode(secret_of(request), refreshed)
+    return Current(user, session)
+
+
+CurrentDep = Annotated[Current, Depends(current_staff)]
+CsrfField = Annotated[str | None, Form()]
+
+
+def require(current: Current, role: str) -> None:
+    """403 unless the staff member has at least `role`."""
+    if not current.staff.can(role):
+        raise HTTPException(403, "您的角色无权执行此操作。")
+
+
+def check_csrf(current: Current, token: str | None) -> None:
+    """403 unless the form's token matches the session's."""
+    if not console_session.tokens_match(current.session.csrf, token):
+        raise HTTPException(403, CSRF_FAILED_ZH)
+
+
+def render(
+    request: Request,
+    name: str,
+    current: Current | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A console page; `csrf` and `me` are always available to the template."""
+    return templates().TemplateResponse(
+        request,
+        name,
+        {
+            "me": current.staff if current else None,
+            "csrf": current.session.csrf if current else None,
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def record(session: Session, actor: str, action: str, target: str | None, **detail: Any) -> None:
+    """Write one audit entry for a staff action (never message text)."""
+    audit(session, actor, action, target, detail or None)

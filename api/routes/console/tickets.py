@@ -1,0 +1,174 @@
+"""The queue and one ticket: claim, reply, internal note, close (agents and up)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from api.routes.console.common import (
+    CsrfField,
+    Current,
+    CurrentDep,
+    check_csrf,
+    db,
+    page_router,
+    record,
+    render,
+)
+from core.conversation.rasa_client import RasaUnavailable
+from core.db.utc import aware
+from core.handoff import console, history, store
+from core.handoff import tickets as handoff
+
+logger = logging.getLogger(__name__)
+router = page_router()
+
+
+@router.get("", response_class=HTMLResponse)
+async def queue(request: Request, current: CurrentDep) -> HTMLResponse:
+    """Open tickets (emergencies first) and recently closed ones."""
+    now = dt.datetime.now(dt.UTC)
+    items = await db(request, console.list_queue, now)
+    closed = await db(request, store.recently_closed, 20)
+    hours = request.app.state.office_hours
+    return render(
+        request,
+        "queue.html",
+        current,
+        items=items,
+        closed=closed,
+        hours=hours.describe(),
+        office_open=hours.is_open(now),
+    )
+
+
+@router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
+async def ticket_page(request: Request, current: CurrentDep, ticket_id: int) -> HTMLResponse:
+    """One ticket: the conversation so far (bot tracker + ticket messages) and the actions."""
+    return await ticket_view(request, current, ticket_id)
+
+
+async def ticket_view(
+    request: Request, current: Current, ticket_id: int, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    ticket = await db(request, store.load_ticket, ticket_id)
+    if ticket is None:
+        raise HTTPException(404, "工单不存在。")
+    tracker_error = None
+    try:
+        events = await request.app.state.relay.rasa.tracker_events(ticket.sender_id)
+    except RasaUnavailable:
+        events, tracker_error = [], "暂时无法读取与机器人的对话记录（Rasa 不可用）。"
+    items = history.merge(
+        history.tracker_items(events), history.ticket_items(ticket.messages, notes=True)
+    )
+    return render(
+        request,
+        "ticket.html",
+        current,
+        status_code=status,
+        ticket=ticket,
+        items=items,
+        error=error,
+        tracker_error=tracker_error,
+        waiting_s=int((dt.datetime.now(dt.UTC) - aware(ticket.created_at)).total_seconds()),
+    )
+
+
+async def _ticket_action(
+    request: Request, current: Current, ticket_id: int, fn: Callable[[Session], Any]
+) -> Response:
+    try:
+        await db(request, fn)
+    except handoff.TicketError as exc:
+        return await ticket_view(request, current, ticket_id, error=str(exc), status=409)
+    return RedirectResponse(f"/console/tickets/{ticket_id}", status_code=303)
+
+
+@router.post("/tickets/{ticket_id}/claim")
+async def claim(
+    request: Request, current: CurrentDep, ticket_id: int, csrf_token: CsrfField = None
+) -> Response:
+    """Take the ticket."""
+    check_csrf(current, csrf_token)
+    me = current.staff
+
+    def work(session: Session) -> None:
+        handoff.claim_ticket(session, ticket_id, me.username, dt.datetime.now(dt.UTC))
+        record(session, me.username, "claim_ticket", f"ticket:{ticket_id}")
+
+    return await _ticket_action(request, current, ticket_id, work)
+
+
+@router.post("/tickets/{ticket_id}/reply")
+async def reply(
+    request: Request,
+    current: CurrentDep,
+    ticket_id: int,
+    text: Annotated[str, Form(max_length=4000)] = "",
+    csrf_token: CsrfField = None,
+) -> Response:
+    """Reply to the citizen (through the outbox of the ticket's channel)."""
+    check_csrf(current, csrf_token)
+    me = current.staff
+
+    def work(session: Session) -> None:
+        message = handoff.reply_to_ticket(session, ticket_id, me.id, me.username, text)
+        record(session, me.username, "reply", f"ticket:{ticket_id}", message=message.id)
+
+    return await _ticket_action(request, current, ticket_id, work)
+
+
+@router.post("/tickets/{ticket_id}/note")
+async def note(
+    request: Request,
+    current: CurrentDep,
+    ticket_id: int,
+    text: Annotated[str, Form(max_length=4000)] = "",
+    csrf_token: CsrfField = None,
+) -> Response:
+    """Internal note (never sent to the citizen)."""
+    check_csrf(current, csrf_token)
+    me = current.staff
+
+    def work(session: Session) -> None:
+        message = handoff.add_note(session, ticket_id, me.id, text)
+        record(session, me.username, "note", f"ticket:{ticket_id}", message=message.id)
+
+    return await _ticket_action(request, current, ticket_id, work)
+
+
+@router.post("/tickets/{ticket_id}/close")
+async def close(
+    request: Request, current: CurrentDep, ticket_id: int, csrf_token: CsrfField = None
+) -> Response:
+    """Resume the bot for the citizen, then close the ticket."""
+    check_csrf(current, csrf_token)
+    me = current.staff
+    try:
+        ticket = await db(request, handoff.get_open_ticket, ticket_id)
+    except handoff.TicketError as exc:
+        return await ticket_view(request, current, ticket_id, error=str(exc), status=409)
+    try:
+        await request.app.state.relay.rasa.resume(ticket.sender_id)
+    except RasaUnavailable:
+        logger.warning("resume_failed", extra={"event": "resume_failed", "ticket": ticket_id})
+        return await ticket_view(
+            request,
+            current,
+            ticket_id,
+            error="机器人服务暂时不可用，无法恢复自动答复；工单保持打开，请稍后再关闭。",
+            status=503,
+        )
+
+    def work(session: Session) -> None:
+        handoff.close_open_ticket(session, ticket_id, dt.datetime.now(dt.UTC))
+        record(session, me.username, "close_ticket", f"ticket:{ticket_id}")
+
+    return await _ticket_action(request, current, ticket_id, work)

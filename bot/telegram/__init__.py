@@ -1,0 +1,3 @@
+"""Telegram channel (aiogram 3): relays citizen messages to Rasa and renders the replies.
+
+May import core/ only (never api/, actions/ or another messaging app)."""

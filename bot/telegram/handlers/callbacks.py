@@ -1,0 +1,137 @@
+"""Inline-button presses: ask a KB question, feedback, topic lists, language, commands."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.telegram import texts
+from bot.telegram.conversation import Clock, relay_and_reply
+from bot.telegram.handlers.commands import store_lang, unsubscribe
+from bot.telegram.render import (
+    CALLBACK_PREFIX,
+    COMMAND_PREFIX,
+    FEEDBACK_PREFIXES,
+    LANG_PREFIX,
+    TOPIC_PREFIX,
+    topic_menu,
+    without_feedback,
+)
+from core.conversation.relay import Relay
+from core.db.engine import in_transaction
+from core.kb import topics
+from core.kb.feedback import record_feedback
+from core.kb.loader import KnowledgeBase
+from core.notify.preferences import LANGS
+
+logger = logging.getLogger(__name__)
+
+COMMAND_TEXTS = {"human": texts.BTN_HUMAN, "status": texts.BTN_STATUS}
+
+
+def _private_chat(query: CallbackQuery) -> int | None:
+    """The private chat the button belongs to (also for messages too old to edit)."""
+    message = query.message
+    if message is None or message.chat.type != "private":
+        return None
+    return message.chat.id
+
+
+async def on_kb_button(
+    query: CallbackQuery, bot: Bot, relay: Relay, kb: KnowledgeBase, sessions: sessionmaker[Session]
+) -> None:
+    """A follow-up or did-you-mean button: ask the entry's question on the citizen's behalf."""
+    entry = kb.get((query.data or "")[len(CALLBACK_PREFIX) :])
+    chat_id = _private_chat(query)
+    if entry is None or chat_id is None:
+        await query.answer(texts.BUTTON_EXPIRED)
+        return
+    await query.answer()
+    await relay_and_reply(bot, chat_id, entry.title, relay, sessions)
+
+
+async def on_feedback(
+    query: CallbackQuery, kb: KnowledgeBase, sessions: sessionmaker[Session]
+) -> None:
+    """👍/👎: store the verdict once and remove the buttons."""
+    data = query.data or ""
+    helpful, kb_id = data.startswith("fb1:"), data[4:]
+    if _private_chat(query) is None:
+        await query.answer(texts.BUTTON_EXPIRED)
+        return
+    try:
+        stored = await in_transaction(sessions, record_feedback, kb, kb_id, helpful)
+    except Exception:
+        logger.exception("feedback_failed", extra={"event": "feedback_failed"})
+        await query.answer(texts.DB_TROUBLE)
+        return
+    if not stored:
+        await query.answer(texts.BUTTON_EXPIRED)
+        return
+    logger.info("feedback", extra={"event": "feedback", "kb_id": kb_id, "status": int(helpful)})
+    await query.answer(texts.FEEDBACK_THANKS)
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(
+            reply_markup=without_feedback(query.message.reply_markup)
+        )
+
+
+async def on_topic(query: CallbackQuery, bot: Bot, kb: KnowledgeBase) -> None:
+    """A topic button: list its questions."""
+    topic = (query.data or "")[len(TOPIC_PREFIX) :]
+    chat_id = _private_chat(query)
+    if topic not in topics.TOPIC_LABELS or chat_id is None:
+        await query.answer(texts.BUTTON_EXPIRED)
+        return
+    await query.answer()
+    menu = topic_menu(kb, topic)
+    await bot.send_message(chat_id, menu.text, reply_markup=menu.keyboard)
+
+
+async def on_lang(
+    query: CallbackQuery, bot: Bot, sessions: sessionmaker[Session], clock: Clock
+) -> None:
+    """中文 / English buttons of /lang."""
+    lang = (query.data or "")[len(LANG_PREFIX) :]
+    chat_id = _private_chat(query)
+    if lang not in LANGS or chat_id is None:
+        await query.answer(texts.BUTTON_EXPIRED)
+        return
+    await query.answer()
+    await store_lang(bot, chat_id, sessions, clock, lang)
+
+
+async def on_command(
+    query: CallbackQuery, bot: Bot, relay: Relay, sessions: sessionmaker[Session]
+) -> None:
+    """转人工 / 查询进度 / 取消订阅 buttons."""
+    name = (query.data or "")[len(COMMAND_PREFIX) :]
+    chat_id = _private_chat(query)
+    if chat_id is None or (name not in COMMAND_TEXTS and name != "unsubscribe"):
+        await query.answer(texts.BUTTON_EXPIRED)
+        return
+    await query.answer()
+    if name == "unsubscribe":
+        await unsubscribe(bot, chat_id, sessions)
+        return
+    await relay_and_reply(bot, chat_id, COMMAND_TEXTS[name], relay, sessions)
+
+
+async def on_unknown_button(query: CallbackQuery) -> None:
+    """Buttons from old messages or unknown data: acknowledge so the client stops spinning."""
+    await query.answer(texts.BUTTON_EXPIRED)
+
+
+def build_router() -> Router:
+    """Callback-query handlers, most specific first."""
+    router = Router(name="callbacks")
+    router.callback_query.register(on_kb_button, F.data.startswith(CALLBACK_PREFIX))
+    router.callback_query.register(on_feedback, F.data.startswith(FEEDBACK_PREFIXES))
+    router.callback_query.register(on_topic, F.data.startswith(TOPIC_PREFIX))
+    router.callback_query.register(on_lang, F.data.startswith(LANG_PREFIX))
+    router.callback_query.register(on_command, F.data.startswith(COMMAND_PREFIX))
+    router.callback_query.register(on_unknown_button)
+    return router

@@ -1,0 +1,120 @@
+"""Reply payloads as every messaging app shows them, before app-specific markup.
+
+`card(message)` turns one bot turn (text + `custom` payload, see replies) into a `Card`: the
+text, an optional heading and badge, the sources and review date with their labels, and rows
+of buttons whose `action` a channel maps to its own callback format. Telegram renders cards as
+HTML with inline keyboards (bot/telegram/render.py); another messaging app renders the same
+cards its own way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.conversation.rasa_client import BotMessage
+
+MAX_OPTION_BUTTONS = 5
+
+# Button actions: ask a KB entry's question, 👍/👎 on an answer, a command, list a topic, language.
+ASK, FEEDBACK_YES, FEEDBACK_NO, COMMAND, TOPIC, LANG = (
+    "ask", "feedback_yes", "feedback_no", "command", "topic", "lang",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button: its label and what pressing it does (`action` with its `value`)."""
+
+    label: str
+    action: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """A source under an answer; `url` is None when it is not an http(s) address."""
+
+    title: str
+    url: str | None
+
+
+@dataclass
+class Card:
+    """One message as a channel shows it; all strings are plain text (the channel escapes)."""
+
+    text: str | None = None
+    title: str | None = None  # a heading above the text (status cards, staff replies)
+    badge: str | None = None  # a symbol before the whole message (🔔 notifications)
+    sources: list[Link] = field(default_factory=list)
+    sources_label: str = ""
+    reviewed: str | None = None
+    reviewed_label: str = ""
+    rows: list[list[Button]] = field(default_factory=list)
+
+
+def human_row() -> list[Button]:
+    """A "talk to staff" button."""
+    return [Button("转人工", COMMAND, "human")]
+
+
+def feedback_row(kb_id: str) -> list[Button]:
+    """👍/👎 buttons for one answer."""
+    return [Button("👍 有帮助", FEEDBACK_YES, kb_id), Button("👎 没帮助", FEEDBACK_NO, kb_id)]
+
+
+def option_rows(options: list[dict[str, Any]]) -> list[list[Button]]:
+    """Follow-up or did-you-mean entries, one button per row."""
+    return [
+        [Button(str(o.get("title", "")), ASK, str(o.get("kb_id", "")))]
+        for o in options[:MAX_OPTION_BUTTONS]
+        if o.get("kb_id")
+    ]
+
+
+def safe_url(url: str) -> str | None:
+    """The URL when it is http(s); anything else is shown as plain text."""
+    return url if url.startswith(("https://", "http://")) else None
+
+
+def card(message: BotMessage) -> Card:
+    """One bot turn as a card (the payload decides sources, heading and buttons)."""
+    custom = message.custom or {}
+    kind = custom.get("type")
+    out = Card(text=message.text or None)
+    if kind in ("kb_answer", "tip"):
+        english = custom.get("lang") == "en"
+        out.sources = [
+            Link(str(s.get("title", "")), safe_url(str(s.get("url", ""))))
+            for s in custom.get("sources", [])
+        ]
+        out.sources_label = "Sources: " if english else "依据："
+        out.reviewed = str(custom["last_reviewed"]) if custom.get("last_reviewed") else None
+        out.reviewed_label = "Last reviewed: " if english else "审核日期："
+        out.rows = option_rows(custom.get("options", []))
+        kb_id = str(custom.get("kb_id", ""))
+        if kb_id:
+            out.rows.append(feedback_row(kb_id))
+        if kind == "tip":
+            out.rows.append([Button("取消订阅", COMMAND, "unsubscribe")])
+    elif kind == "suggestions":
+        out.rows = [*option_rows(custom.get("options", [])), human_row()]
+    elif kind == "status" and out.text:
+        out.title = "📋 办理进度"
+        out.rows = [human_row()]
+    elif kind in ("fallback", "out_of_scope"):
+        out.rows = [human_row()]
+    return out
+
+
+def outbox_card(kind: str, text: str, payload: dict[str, Any] | None) -> Card:
+    """An outbox row (staff reply, notification, tip, system message) as a card."""
+    payload = payload or {}
+    if kind == "staff_reply":
+        ticket = payload.get("ticket")
+        title = f"👤 工作人员回复（工单 #{ticket}）：" if ticket else "👤 工作人员回复："
+        return Card(text=text, title=title)
+    out = card(BotMessage(text=text, custom=payload))
+    if kind == "notification":
+        out.badge = "🔔"
+    return out

@@ -1,1 +1,0 @@
-"""Repositories: functions taking a session first; they may flush, never commit."""

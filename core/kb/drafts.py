@@ -1,0 +1,169 @@
+"""KB drafts: an editor turns a resolved ticket into a draft entry; approval writes kb/ YAML.
+
+The written file is validated with the same loader as `make kb` (on a copy of kb/ with the new
+file in place), so an approved draft never breaks the knowledge base. `make kb` and retraining
+then pick it up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.db.models import HandoffTicket, KbDraft
+from core.kb.loader import KBError, load_kb
+from core.kb.schema import KB_ID_RE
+from core.kb.topics import TOPICS
+
+
+class DraftError(Exception):
+    """The draft cannot be saved or approved; `problems` are for the editor."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class DraftFields:
+    """What the editor can change in the form."""
+
+    kb_id: str
+    topic: str
+    title: str
+    questions: list[str]
+    answer: str
+    sources: list[dict[str, str]]
+
+
+def parse_sources(text: str) -> list[dict[str, str]]:
+    """Lines "title | https://url" → [{title, url}]."""
+    sources = []
+    for line in text.splitlines():
+        if line.strip():
+            title, _, url = line.partition("|")
+            sources.append({"title": title.strip(), "url": url.strip()})
+    return sources
+
+
+def format_sources(sources: list[dict[str, str]]) -> str:
+    """The inverse of parse_sources, for the form."""
+    return "\n".join(f"{s.get('title', '')} | {s.get('url', '')}" for s in sources)
+
+
+def draft_from_ticket(session: Session, ticket_id: int, editor: str) -> KbDraft:
+    """A draft prefilled from a closed ticket: citizen messages as questions, replies as answer."""
+    ticket = session.get(HandoffTicket, ticket_id)
+    if ticket is None or ticket.state != "closed":
+        raise DraftError(["只能从已关闭（已解决）的工单创建草稿。"])
+    asked = [m.text.strip() for m in ticket.messages if m.author == "citizen" and m.text.strip()]
+    replies = [m.text.strip() for m in ticket.messages if m.author == "staff"]
+    topic = ticket.topic if ticket.topic in TOPICS else "other_services"
+    draft = KbDraft(
+        ticket_id=ticket.id,
+        kb_id=f"draft_ticket_{ticket.id}",
+        topic=topic,
+        title=(asked[0] if asked else "")[:120],
+        questions=asked[:20],
+        answer="\n\n".join(replies),
+        sources=[],
+        created_by=editor,
+    )
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def list_drafts(session: Session) -> list[KbDraft]:
+    """Drafts, open ones first, newest first."""
+    return list(session.scalars(select(KbDraft).order_by(KbDraft.status, KbDraft.id.desc())))
+
+
+def update_draft(session: Session, draft_id: int, fields: DraftFields) -> KbDraft:
+    """Save the editor's changes to an open draft."""
+    draft = _open_draft(session, draft_id)
+    draft.kb_id = fields.kb_id.strip()
+    draft.topic = fields.topic.strip()
+    draft.title = fields.title.strip()
+    draft.questions = [q.strip() for q in fields.questions if q.strip()]
+    draft.answer = fields.answer.strip()
+    draft.sources = fields.sources
+    session.flush()
+    return draft
+
+
+def entry_data(draft: KbDraft, today: dt.date) -> dict[str, object]:
+    """The KB entry as it will be written (key order as in existing files)."""
+    return {
+        "id": draft.kb_id,
+        "topic": draft.topic,
+        "title": draft.title,
+        "questions": list(draft.questions),
+        "answer": draft.answer.strip() + "\n",
+        "sources": list(draft.sources),
+        "effective_from": today,
+        "last_reviewed": today,
+    }
+
+
+def approve_draft(
+    session: Session, draft_id: int, kb_dir: Path, approver: str, today: dt.date
+) -> Path:
+    """Validate the draft as a KB entry, write kb/<topic>/<id>.yml, mark the draft approved."""
+    draft = _open_draft(session, draft_id)
+    if not KB_ID_RE.match(draft.kb_id):
+        raise DraftError(["条目 id 必须是小写英文、数字和下划线（snake_case）。"])
+    target = kb_dir / draft.topic / f"{draft.kb_id}.yml"
+    if target.exists():
+        raise DraftError([f"条目 {draft.kb_id} 已存在，请换一个 id。"])
+    text = yaml.safe_dump(entry_data(draft, today), allow_unicode=True, sort_keys=False, width=100)
+    _validate_with(kb_dir, target.relative_to(kb_dir), text)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    draft.status = "approved"
+    draft.approved_by = approver
+    draft.approved_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    return target
+
+
+def reject_draft(session: Session, draft_id: int) -> KbDraft:
+    """Set a draft aside."""
+    draft = _open_draft(session, draft_id)
+    draft.status = "rejected"
+    session.flush()
+    return draft
+
+
+def _open_draft(session: Session, draft_id: int) -> KbDraft:
+    draft = session.get(KbDraft, draft_id)
+    if draft is None:
+        raise DraftError(["草稿不存在。"])
+    if draft.status != "draft":
+        raise DraftError(["草稿已处理。"])
+    return draft
+
+
+def _validate_with(kb_dir: Path, relative: Path, text: str) -> None:
+    """Load a copy of kb/ plus the new file with the real loader; DraftError on any problem."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "kb"
+        shutil.copytree(kb_dir, copy)
+        (copy / relative).parent.mkdir(parents=True, exist_ok=True)
+        (copy / relative).write_text(text, encoding="utf-8")
+        try:
+            load_kb(copy)
+        except KBError as exc:
+            raise DraftError([p.replace(str(copy), "kb") for p in exc.problems]) from exc
+
+
+def find_draft(session: Session, draft_id: int) -> KbDraft | None:
+    """A draft by id, whatever its status."""
+    return session.get(KbDraft, draft_id)

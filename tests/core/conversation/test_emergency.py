@@ -1,0 +1,46 @@
+"""Emergency detection: every kind, every script, and no false alarms on ordinary questions."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.conversation.emergency import detect
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("我儿子在泰国被人绑走了，对方要钱", "ransom"),
+        ("有人打电话说是大使馆的，说我有包裹涉案要我转账", "fraud"),
+        ("有人冒充領事館打電話叫我匯款", "fraud"),
+        ("someone claiming to be chinese police told me to transfer money", "fraud"),
+        ("我在国外被抢了，身上什么都没有了", "danger"),
+        ("我在日本護照丟了", "passport_lost"),
+        ("my brother was detained by police in dubai", "detained"),
+        ("请问附加证明书怎么办理？另外我表弟在老挝被人扣押了要赎金", "ransom"),
+        # Advice-seeking wording does not hide a fraud under way.
+        ("怎么识别骗子？刚才有人冒充大使馆要我转账", "fraud"),
+        ("how to spot a scam? i was scammed by a fake visa agent", "fraud"),
+    ],
+)
+def test_detects(text, kind):
+    found = detect(text)
+    assert found is not None and found.kind == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "附加证明书怎么办理",
+        "使馆能帮我付医药费吗",
+        "公安局开的无犯罪证明要认证吗",
+        "大使馆让我补交材料怎么办",
+        "签证被拒了怎么办",
+        # Asking how to avoid fraud is a KB question (visa_scams), not an emergency.
+        "怎么分辨代办签证的骗子",
+        "如何防范冒充领事馆的诈骗电话",
+        "how do i avoid visa scams",
+    ],
+)
+def test_no_false_alarm(text):
+    assert detect(text) is None
