@@ -8,6 +8,7 @@ DIET is a statistical classifier; a few decisions must not depend on it (issue 1
    an explicit request for a person → `request_human`;
 3. a case reference anywhere in the message → `ask_case_status` with the canonical reference
    as the `case_reference` entity (spaces, lower case, full-width digits all normalised);
+   progress wording about one's own application ("我的认证办好了没") → `ask_case_status`;
 4. four digits on their own → `inform` (the answer to the verification prompt).
 Not trainable: the rules live in core.conversation.routing and change without retraining.
 """
@@ -37,7 +38,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from core.conversation.emergency import detect
 from core.conversation.refusals import firm_reason
-from core.conversation.routing import find_reference, is_bare_code, wants_human
+from core.conversation.routing import find_reference, is_bare_code, wants_human, wants_status
 
 ROUTES = {"report_emergency", "request_human", "ask_case_status"}
 
@@ -53,7 +54,7 @@ def route_for(text: str, metadata: Optional[Dict[str, Any]]) -> Optional[str]:
         return "out_of_scope"  # forged documents, bribes, private numbers: never a KB answer
     if wants_human(text):
         return "request_human"
-    if find_reference(text) is not None:
+    if find_reference(text) is not None or wants_status(text):
         return "ask_case_status"
     if is_bare_code(text):
         return "inform"  # the four digits the verification prompt asked for

@@ -113,7 +113,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"诈骗|骗子|被骗|冒充.{0,6}(使馆|领馆|领事馆|公安|警察|法院|检察院)|洗钱|转账.{0,8}(安全账户|保证金)|"
             r"(使馆|领馆|领事馆|公安|警察|法院|检察院).{0,20}(要我|叫我|让我).{0,6}(转账|汇款|打钱|付款)|"
-            r"scam|fraud|(claim|pretend)\w*.{0,40}(police|embassy|consulate).{0,40}(transfer|send|pay)"
+            r"(交|转|付|汇|打).{0,4}(保证金|保释金|解冻费|安全账户)|穿着?警服.{0,30}(钱|转|交)|"
+            r"涉嫌.{0,30}(交|转|汇|打).{0,6}(钱|款|金)|不让我(跟|和|告诉)(任何人|家人|别人)|"
+            r"scam|fraud|safe account|(claim|pretend|say|said)\w*.{0,40}(police|embassy|consulate)"
+            r".{0,60}(transfer|send|pay|wire)"
         ),
     ),
     (
@@ -128,12 +131,27 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"被.{0,4}(抓|拘|捕|扣押|关押)|抓走|拘留|逮捕|坐牢|进了监狱|arrested|detained|in jail|in prison"
         ),
     ),
-    ("missing", re.compile(r"失联|联系不上|失踪|找不到人|missing|can'?t reach")),
+    (
+        "missing",
+        re.compile(
+            r"失联|联系不上|失踪|找不到人|下落不明|"
+            r"(几|两|三|四|五|六|七|八|九|十|多|好几|\d+)(天|日|个?星期|个?礼拜)(了)?(都|一直|也|还)?"
+            r"(没|没有|不|冇)(再)?(回|接|联系|消息|音讯|动静|覆)|"
+            r"(没|不|冇)(再)?(回|覆)(消息|信息|讯息|微信|电话).{0,20}(电话|手机).{0,4}关机|"
+            r"电话(一直|也)?关机.{0,20}(没|不|冇)(回|消息)|"
+            r"missing|can'?t reach|(hasn'?t|haven'?t|has not|have not) (answered|replied|called|been heard)"
+            r".{0,30}(for|in) (\w+ )?(days|a week)|no (news|word|contact) (from|since).{0,30}(days|week)"
+        ),
+    ),
     (
         "danger",
         re.compile(
             r"绑架|被绑|绑走|袭击|抢劫|被抢|被困|战乱|撤离|车祸|出事了|受伤|住院|生命危险|救命|扣押|不让我走|"
-            r"kidnap|attacked|robbed|trapped|evacuat|accident|hospitali[sz]ed|help me|in danger"
+            r"洪水|地震|海啸|台风|山火|火灾|爆炸|暴动|暴乱|骚乱|枪击|开枪|恐袭|放火|打仗|政变|"
+            r"(被)?(围|困)住|出不去|走不了|被打|打伤|被人打|"
+            r"kidnap|attacked|robbed|trapped|evacuat|accident|hospitali[sz]ed|help me|in danger|"
+            r"earthquake|flood|tsunami|riot|shooting|gunfire|explosion|on fire|beaten|assaulted|"
+            r"held at (the )?(airport|border)|won'?t let (me|us) (leave|go)|can'?t get out"
         ),
     ),
 ]

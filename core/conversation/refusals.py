@@ -70,7 +70,8 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"(局长|副局长|主任|副主任|处长|科长|领导|官员|经办人|办事员|工作人员|那位|那个人|负责人)"
             r".{0,6}(私人|个人|自己)?的?(手机|手机号|微信|微信号|私人电话|私人号码|家里电话|住址|家庭住址)|"
-            r"私人(电话|手机|微信|号码|联系方式)|个人(手机|微信|电话号码)|"
+            r"私人(电话|手机|微信|号码|联系方式)|个人(手机|微信|电话号码|联系方式)|"
+            r"(小姐姐|小哥哥?|小姐|大姐|阿姨|姐姐|帅哥|美女|那个人|那位).{0,8}的?(微信|微信号|手机号|手机|电话号码)|"
             r"\b(personal|private|direct|home|cell|mobile) (phone|number|mobile|wechat|contact|address)"
             r".{0,40}\b(director|officer|official|staff|head|chief|minister|clerk|of the person)|"
             r"\b(director|officer|official|head|chief|clerk)'?s? (personal|private|cell|mobile|home)"

@@ -3,6 +3,8 @@
 - A case reference anywhere in a message (any kind, lower case, spaces, full-width digits,
   with or without hyphens) is a status enquiry for that case.
 - An explicit request for a person ("转人工", "不要机器人，给我换个人", "I want a real person").
+- Progress wording about one's own application ("附加证明书做完没有", "has my visa been
+  approved?") — a status enquiry, not a question about how the service works.
 
 Pure Python (stdlib + core.text): Rasa's override component (rasa_addons/routing.py) and the
 app both use it, so every path into the bot routes the same way.
@@ -44,6 +46,35 @@ _HUMAN_RE = re.compile(
 def wants_human(text: str) -> bool:
     """The message explicitly asks for a person instead of the bot."""
     return bool(_HUMAN_RE.search(normalize(text).lower()))
+
+
+# "我的认证材料办得怎么样了" asks about a case; "认证怎么办理" asks how the service works.
+_STATUS_RE = re.compile(
+    "|".join(
+        [
+            r"进度|进展|到哪一步|到哪了|到哪儿了|办到哪|审批到|办得怎么样|办的怎么样|怎么样了",
+            r"(办|做|批|弄|审|认证|签)(好|完|下来|出来)了?(没|吗|么|没有|未|了没)",
+            r"(下来|批下来|出来|送进.{0,6})了?(没|吗|没有|未)",
+            r"(我|我的|我们|我家|我妈|我爸|她|他|公司).{0,12}(有消息|有结果|有回复)(了)?(吗|没)",
+            r"\b(has|have|is|are) (my|our|her|his) .{0,40}\b(been )?(approved|issued|ready|done|"
+            r"processed|finished|completed|authenticated|legali[sz]ed|apostilled)\b",
+            r"\b(any|an) (news|update|progress)\b.{0,20}\b(on|about|with) (my|our|the)\b",
+            r"\b(status|progress) of (my|our|her|his)\b|\b(check|track) (my|our) (application|case)",
+            r"\bwhere is my (application|case|visa|passport|apostille|card)",
+        ]
+    )
+)
+# … unless it asks how something is done, how long it takes or what it costs.
+_HOW_RE = re.compile(
+    r"怎么办理|如何办理|怎么申请|如何申请|需要(什么|哪些)|要(什么|哪些)材料|多久|多长时间|几天|多少钱|"
+    r"费用|流程|条件|\bhow (do|can|to|long|much)\b|\bwhat (documents|is|are|does)\b"
+)
+
+
+def wants_status(text: str) -> bool:
+    """The message asks about the progress of the citizen's own application."""
+    plain = normalize(text).lower()
+    return bool(_STATUS_RE.search(plain)) and not _HOW_RE.search(plain)
 
 
 _DIGITS_RE = re.compile(r"^\s*\d{4}\s*$")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.conversation.routing import find_reference, is_bare_code, wants_human
+from core.conversation.routing import find_reference, is_bare_code, wants_human, wants_status
 
 
 @pytest.mark.parametrize(
@@ -25,7 +25,8 @@ def test_reference_found_anywhere_in_any_form(text, canonical, kind):
 
 
 @pytest.mark.parametrize(
-    "text", ["XVA-2026-000123", "VA-2026-00012", "VA-2026-0001234", "签证怎么办理", "ZZ-2026-000123"]
+    "text",
+    ["XVA-2026-000123", "VA-2026-00012", "VA-2026-0001234", "签证怎么办理", "ZZ-2026-000123"],
 )
 def test_no_reference_where_there_is_none(text):
     assert find_reference(text) is None
@@ -51,7 +52,13 @@ def test_requests_for_a_person(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["签证怎么办理", "附加证明书要多少钱", "what is an apostille", "人工翻译的文件可以认证吗", "hello"],
+    [
+        "签证怎么办理",
+        "附加证明书要多少钱",
+        "what is an apostille",
+        "人工翻译的文件可以认证吗",
+        "hello",
+    ],
 )
 def test_ordinary_questions_are_not_requests_for_a_person(text):
     assert not wants_human(text)
@@ -60,3 +67,33 @@ def test_ordinary_questions_are_not_requests_for_a_person(text):
 def test_bare_code():
     assert is_bare_code(" 1234 ") and is_bare_code("１２３４")
     assert not is_bare_code("12345") and not is_bare_code("我的手机尾号1234")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我的认证材料办得怎么样了",
+        "我那个签证批下来没",
+        "公司给我办的APEC卡下来了没有",
+        "附加證明書做完了沒",
+        "has my visa been approved yet?",
+        "any news on my legalization request",
+        "where is my application",
+    ],
+)
+def test_progress_wording_is_a_status_enquiry(text):
+    assert wants_status(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "认证怎么办理",
+        "签证办好要多久",
+        "APEC卡审批要多少钱",
+        "how long does an apostille take",
+        "什么是附加证明书",
+    ],
+)
+def test_how_questions_are_not_status_enquiries(text):
+    assert not wants_status(text)

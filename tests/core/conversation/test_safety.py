@@ -78,7 +78,11 @@ def test_long_message_is_read_in_a_few_windows():
 
 
 def test_emergency_buried_in_a_long_message_is_found():
-    letter = "我想咨询一下签证材料的问题。" * 60 + "另外我弟弟在泰国被绑架了，他们要赎金。" + "谢谢。" * 50
+    letter = (
+        "我想咨询一下签证材料的问题。" * 60
+        + "另外我弟弟在泰国被绑架了，他们要赎金。"
+        + "谢谢。" * 50
+    )
     assert Safety().check(letter) is not None
 
 
@@ -128,3 +132,32 @@ def test_ordinary_message_while_rasa_is_down_is_parked_not_an_emergency(sessions
     rasa.down = True
     replies = run(Relay(rasa.client(), sessions).handle(SENDER, "附加证明书怎么办"))
     assert replies[0].custom["type"] == "unavailable"
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("我哥去了迪拜，五天了都没回消息", "missing"),
+        ("my dad hasn't replied to anyone for three days, he is travelling in Peru", "missing"),
+        ("酒店外面在开枪，我们不敢出门", "danger"),
+        ("we are stuck in the hotel because of the flood and can't get out", "danger"),
+        ("对方穿着警服视频，说我涉嫌洗钱，要我先交保证金", "fraud"),
+        ("he says he is from the embassy and I have to wire money to a safe account", "fraud"),
+    ],
+)
+def test_situations_without_the_old_keywords(text, kind):
+    hit = Safety().check(text)
+    assert hit is not None and hit.kind == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "附加证明书怎么办理",
+        "怎样分辨冒充使馆的骗子",
+        "what does consular protection cover",
+        "签证要几天",
+    ],
+)
+def test_ordinary_questions_raise_no_alarm(text):
+    assert Safety().check(text) is None
