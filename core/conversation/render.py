@@ -16,9 +16,10 @@ from core.conversation.rasa_client import BotMessage
 
 MAX_OPTION_BUTTONS = 5
 
-# Button actions: ask a KB entry's question, 👍/👎 on an answer, a command, list a topic, language.
-ASK, FEEDBACK_YES, FEEDBACK_NO, COMMAND, TOPIC, LANG = (
-    "ask", "feedback_yes", "feedback_no", "command", "topic", "lang",
+# Button actions: ask a KB entry's question, 👍/👎 on an answer, a command, list a topic, language,
+# rate the human service of a closed ticket ("<ticket>:<1-5>").
+ASK, FEEDBACK_YES, FEEDBACK_NO, COMMAND, TOPIC, LANG, RATE = (
+    "ask", "feedback_yes", "feedback_no", "command", "topic", "lang", "rate",
 )  # fmt: skip
 
 
@@ -104,7 +105,14 @@ def card(message: BotMessage) -> Card:
         out.rows = [human_row()]
     elif kind in ("fallback", "out_of_scope"):
         out.rows = [human_row()]
+    elif kind == "rating_request" and custom.get("ticket"):
+        out.rows = [rating_row(int(custom["ticket"]))]
     return out
+
+
+def rating_row(ticket: int) -> list[Button]:
+    """1–5 buttons rating the human service of a closed ticket."""
+    return [Button(str(score), RATE, f"{ticket}:{score}") for score in range(1, 6)]
 
 
 def outbox_card(kind: str, text: str, payload: dict[str, Any] | None) -> Card:

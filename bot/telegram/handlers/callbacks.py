@@ -1,7 +1,9 @@
-"""Inline-button presses: ask a KB question, feedback, topic lists, language, commands."""
+"""Inline-button presses: ask a KB question, feedback, topic lists, language, commands, the 1–5
+rating of the human service after a ticket was closed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from aiogram import Bot, F, Router
@@ -16,12 +18,14 @@ from bot.telegram.render import (
     COMMAND_PREFIX,
     FEEDBACK_PREFIXES,
     LANG_PREFIX,
+    RATE_PREFIX,
     TOPIC_PREFIX,
     topic_menu,
     without_feedback,
 )
 from core.conversation.relay import Relay
 from core.db.engine import in_transaction
+from core.handoff.ratings import RatingError, record_rating, thanks
 from core.kb import topics
 from core.kb.feedback import record_feedback
 from core.kb.loader import KnowledgeBase
@@ -120,6 +124,33 @@ async def on_command(
     await relay_and_reply(bot, chat_id, COMMAND_TEXTS[name], relay, sessions)
 
 
+async def on_rating(query: CallbackQuery, sessions: sessionmaker[Session]) -> None:
+    """A 1–5 button under the rating question: store the score once and remove the buttons."""
+    ticket, _, score = (query.data or "")[len(RATE_PREFIX) :].partition(":")
+    chat_id = _private_chat(query)
+    if chat_id is None or not ticket.isdigit() or not score.isdigit():
+        await query.answer(texts.BUTTON_EXPIRED)
+        return
+    sender = f"tg:{chat_id}"
+
+    def work(session: Session) -> str | None:
+        try:
+            record_rating(session, sender, int(ticket), int(score), dt.datetime.now(dt.UTC))
+        except RatingError:
+            return None
+        return thanks(session, sender)
+
+    try:
+        reply = await in_transaction(sessions, work)
+    except Exception:
+        logger.exception("rating_failed", extra={"event": "rating_failed"})
+        await query.answer(texts.DB_TROUBLE)
+        return
+    await query.answer(reply or texts.BUTTON_EXPIRED)
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+
+
 async def on_unknown_button(query: CallbackQuery) -> None:
     """Buttons from old messages or unknown data: acknowledge so the client stops spinning."""
     await query.answer(texts.BUTTON_EXPIRED)
@@ -133,5 +164,6 @@ def build_router() -> Router:
     router.callback_query.register(on_topic, F.data.startswith(TOPIC_PREFIX))
     router.callback_query.register(on_lang, F.data.startswith(LANG_PREFIX))
     router.callback_query.register(on_command, F.data.startswith(COMMAND_PREFIX))
+    router.callback_query.register(on_rating, F.data.startswith(RATE_PREFIX))
     router.callback_query.register(on_unknown_button)
     return router
