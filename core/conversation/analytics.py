@@ -8,16 +8,24 @@ never the text) and `observe_turn` counts it in Prometheus. The console's analyt
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import metrics
 from core.conversation.replies import PAYLOAD_TYPES
-from core.db.models import BotTurn, Feedback, HandoffTicket, UnansweredQuestion
+from core.db.models import (
+    BotTurn,
+    Feedback,
+    HandoffMessage,
+    HandoffTicket,
+    ServiceRating,
+    UnansweredQuestion,
+)
 from core.db.utc import aware
 from core.hashing import salted_hash
 
@@ -95,6 +103,18 @@ class Summary:
     helpful: int = 0
     unhelpful: int = 0
     feedback_by_entry: list[tuple[str, int, int]] = field(default_factory=list)
+    # Human service: 1–5 ratings, and minutes to the first staff reply / to closing, per day.
+    ratings: list[int] = field(default_factory=list)  # how many of each score 1..5
+    rating_avg: list[float | None] = field(default_factory=list)  # per day
+    first_reply_min: list[float | None] = field(default_factory=list)  # median per day
+    close_min: list[float | None] = field(default_factory=list)  # median per day
+    by_channel: list[tuple[str, int]] = field(default_factory=list)  # citizen messages
+
+    @property
+    def rating_mean(self) -> float | None:
+        """The average 1–5 score (None without ratings)."""
+        total = sum(self.ratings)
+        return sum(n * s for s, n in enumerate(self.ratings, 1)) / total if total else None
 
     @property
     def satisfaction(self) -> float | None:
@@ -114,16 +134,22 @@ def summary(session: Session, now: dt.datetime, tz: dt.tzinfo, days: int = 14) -
     since = dt.datetime.combine(dates[0], dt.time(), tzinfo=tz).astimezone(dt.UTC)
 
     turns = session.execute(
-        select(BotTurn.created_at, BotTurn.sender_hash, BotTurn.reply_type, BotTurn.topic).where(
-            BotTurn.created_at >= since
-        )
+        select(
+            BotTurn.created_at,
+            BotTurn.sender_hash,
+            BotTurn.reply_type,
+            BotTurn.topic,
+            BotTurn.channel,
+        ).where(BotTurn.created_at >= since)
     ).all()
     senders: dict[dt.date, set[str]] = {d: set() for d in dates}
     kinds: Counter[str] = Counter()
     topics: Counter[str] = Counter()
-    for created, sender_hash, kind, topic in turns:
+    channels: Counter[str] = Counter()
+    for created, sender_hash, kind, topic, channel in turns:
         senders.setdefault(_day(created, tz), set()).add(sender_hash)
         kinds[kind] += 1
+        channels[channel] += 1
         if topic:
             topics[topic] += 1
     total = sum(kinds.values())
@@ -148,7 +174,10 @@ def summary(session: Session, now: dt.datetime, tz: dt.tzinfo, days: int = 14) -
     for kb_id, helpful in votes:
         counts = by_entry.setdefault(kb_id, [0, 0])
         counts[0 if helpful else 1] += 1
+    service = _service(session, since, dates, tz)
     return Summary(
+        **service,
+        by_channel=sorted(channels.items(), key=lambda c: (-c[1], c[0])),
         days=dates,
         conversations=[len(senders.get(d, ())) for d in dates],
         handoffs=[per_day_tickets.get(d, 0) for d in dates],
@@ -162,6 +191,62 @@ def summary(session: Session, now: dt.datetime, tz: dt.tzinfo, days: int = 14) -
             ((k, v[0], v[1]) for k, v in by_entry.items()), key=lambda e: -(e[1] + e[2])
         )[:10],
     )
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def _service(
+    session: Session, since: dt.datetime, dates: list[dt.date], tz: dt.tzinfo
+) -> dict[str, Any]:
+    """Ratings per score and per day; minutes to the first staff reply and to closing, by the
+    day the ticket was opened (every channel counted alike)."""
+    ratings = session.execute(
+        select(ServiceRating.created_at, ServiceRating.score).where(
+            ServiceRating.created_at >= since
+        )
+    ).all()
+    per_score = [0] * 5
+    per_day: dict[dt.date, list[int]] = {}
+    for created, score in ratings:
+        if 1 <= score <= 5:
+            per_score[score - 1] += 1
+            per_day.setdefault(_day(created, tz), []).append(score)
+    tickets = session.execute(
+        select(HandoffTicket.id, HandoffTicket.created_at, HandoffTicket.closed_at).where(
+            HandoffTicket.created_at >= since
+        )
+    ).all()
+    first = dict(
+        session.execute(
+            select(HandoffMessage.ticket_id, func.min(HandoffMessage.created_at))
+            .where(
+                HandoffMessage.author == "staff",
+                HandoffMessage.ticket_id.in_([t.id for t in tickets]),
+            )
+            .group_by(HandoffMessage.ticket_id)
+        ).all()
+    )
+    to_first: dict[dt.date, list[float]] = {}
+    to_close: dict[dt.date, list[float]] = {}
+    for ticket_id, created, closed in tickets:
+        day = _day(created, tz)
+        if ticket_id in first:
+            minutes = (aware(first[ticket_id]) - aware(created)).total_seconds() / 60
+            to_first.setdefault(day, []).append(minutes)
+        if closed is not None:
+            to_close.setdefault(day, []).append(
+                (aware(closed) - aware(created)).total_seconds() / 60
+            )
+    return {
+        "ratings": per_score,
+        "rating_avg": [
+            round(sum(per_day[d]) / len(per_day[d]), 2) if d in per_day else None for d in dates
+        ],
+        "first_reply_min": [_median(to_first.get(d, [])) for d in dates],
+        "close_min": [_median(to_close.get(d, [])) for d in dates],
+    }
 
 
 @dataclass(frozen=True)
@@ -218,3 +303,14 @@ def hbars(
         )
         for i, (label, v) in enumerate(zip(labels, values, strict=True))
     ]
+
+
+def ticks(values: list[float], *, height: int = 200, count: int = 4) -> list[tuple[float, str]]:
+    """Y-axis values for a bar chart scaled like `bars`: (y in chart coordinates, label)."""
+    top = max(values, default=0) or 1
+    out = []
+    for i in range(count + 1):
+        value = top * i / count
+        label = f"{value:.0f}" if top >= count or value == int(value) else f"{value:.1f}"
+        out.append((round(height - height * i / count, 1), label))
+    return out

@@ -55,6 +55,8 @@ def assignable_staff(session: Session) -> list[str]:
     """Usernames of active console users (every role can answer tickets)."""
     return list(
         session.scalars(
-            select(StaffUser.username).where(StaffUser.active.is_(True)).order_by(StaffUser.username)
+            select(StaffUser.username)
+            .where(StaffUser.active.is_(True))
+            .order_by(StaffUser.username)
         )
     )

@@ -48,6 +48,21 @@ class QueueItem:
         return reason_label(self.reason)
 
 
+CHANNEL_ZH = {"web": "网页", "tg": "Telegram", "wx": "微信"}
+
+
+def channel_label(channel: str) -> str:
+    """A channel's name in Chinese."""
+    return CHANNEL_ZH.get(channel, channel)
+
+
+def wait_level(seconds: int, target_s: int) -> str:
+    """How a waiting time compares with the target: "ok", "warn" (past half), "over"."""
+    if seconds >= target_s:
+        return "over"
+    return "warn" if seconds * 2 >= target_s else "ok"
+
+
 def format_wait(seconds: int) -> str:
     """Waiting time for people: "45 秒", "12 分钟", "3 小时 5 分"."""
     if seconds < 60:

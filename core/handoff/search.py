@@ -28,7 +28,9 @@ class TicketQuery:
     @property
     def empty(self) -> bool:
         """Nothing to search for."""
-        return not (self.text.strip() or self.channel or self.topic or self.date_from or self.date_to)
+        return not (
+            self.text.strip() or self.channel or self.topic or self.date_from or self.date_to
+        )
 
 
 def search_tickets(session: Session, query: TicketQuery, tz: dt.tzinfo) -> list[HandoffTicket]:
@@ -57,7 +59,9 @@ def search_tickets(session: Session, query: TicketQuery, tz: dt.tzinfo) -> list[
     return list(session.scalars(stmt.order_by(HandoffTicket.id.desc()).limit(MAX_RESULTS)))
 
 
-def earlier_tickets(session: Session, ticket: HandoffTicket, limit: int = 20) -> list[HandoffTicket]:
+def earlier_tickets(
+    session: Session, ticket: HandoffTicket, limit: int = 20
+) -> list[HandoffTicket]:
     """The same citizen's (same sender id) other tickets, newest first."""
     return list(
         session.scalars(

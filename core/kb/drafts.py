@@ -1,5 +1,9 @@
 """KB drafts: an editor turns a resolved ticket into a draft entry; approval writes kb/ YAML.
 
+Reviews go the same way: an entry whose `last_reviewed` is older than the review age (the
+console's review queue) becomes a `review` draft holding its current text; approving it writes
+the editor's changes, if any, and today's date as `last_reviewed` into the existing file.
+
 The written file is validated with the same loader as `make kb` (on a copy of kb/ with the new
 file in place), so an approved draft never breaks the knowledge base. `make kb` and retraining
 then pick it up.
@@ -8,6 +12,7 @@ then pick it up.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -18,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db.models import HandoffTicket, KbDraft
-from core.kb.loader import KBError, load_kb
+from core.kb.loader import KBError, KnowledgeBase, load_kb
 from core.kb.schema import KB_ID_RE
 from core.kb.topics import TOPICS
 
@@ -118,6 +123,8 @@ def approve_draft(
 ) -> Path:
     """Validate the draft as a KB entry, write kb/<topic>/<id>.yml, mark the draft approved."""
     draft = _open_draft(session, draft_id)
+    if draft.kind == "review":
+        return _approve_review(session, draft, kb_dir, approver, today)
     if not KB_ID_RE.match(draft.kb_id):
         raise DraftError(["条目 id 必须是小写英文、数字和下划线（snake_case）。"])
     target = kb_dir / draft.topic / f"{draft.kb_id}.yml"
@@ -167,3 +174,84 @@ def _validate_with(kb_dir: Path, relative: Path, text: str) -> None:
 def find_draft(session: Session, draft_id: int) -> KbDraft | None:
     """A draft by id, whatever its status."""
     return session.get(KbDraft, draft_id)
+
+
+LAST_REVIEWED_RE = re.compile(r"^last_reviewed:.*$", re.MULTILINE)
+
+
+def entries_due(kb: KnowledgeBase, today: dt.date, max_age_days: int) -> list[tuple[str, str, int]]:
+    """(kb_id, title, age in days) of entries reviewed more than `max_age_days` ago, oldest
+    first."""
+    due = [
+        (kb_id, entry.title, (today - entry.last_reviewed).days)
+        for kb_id, entry in kb.entries.items()
+        if (today - entry.last_reviewed).days > max_age_days
+    ]
+    return sorted(due, key=lambda item: (-item[2], item[0]))
+
+
+def draft_for_review(session: Session, kb: KnowledgeBase, kb_id: str, editor: str) -> KbDraft:
+    """A review draft holding the entry's current text (the open one if it exists)."""
+    entry = kb.get(kb_id)
+    if entry is None:
+        raise DraftError([f"条目 {kb_id} 不存在。"])
+    existing = session.scalar(
+        select(KbDraft).where(
+            KbDraft.kb_id == kb_id, KbDraft.kind == "review", KbDraft.status == "draft"
+        )
+    )
+    if existing is not None:
+        return existing
+    draft = KbDraft(
+        kind="review",
+        kb_id=kb_id,
+        topic=entry.topic,
+        title=entry.title,
+        questions=list(entry.questions),
+        answer=entry.answer.strip(),
+        sources=[{"title": s.title, "url": str(s.url)} for s in entry.sources],
+        created_by=editor,
+    )
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def _approve_review(
+    session: Session, draft: KbDraft, kb_dir: Path, approver: str, today: dt.date
+) -> Path:
+    """Write the reviewed entry back to its file with `last_reviewed: today`."""
+    target = kb_dir / draft.topic / f"{draft.kb_id}.yml"
+    if not target.exists():
+        raise DraftError(
+            [f"条目文件 {target.relative_to(kb_dir)} 不存在（主题不能在复核时更改）。"]
+        )
+    original = target.read_text(encoding="utf-8")
+    data = yaml.safe_load(original)
+    sources = [{"title": s.get("title"), "url": s.get("url")} for s in data.get("sources", [])]
+    unchanged = (
+        data.get("title") == draft.title
+        and list(data.get("questions", [])) == list(draft.questions)
+        and str(data.get("answer", "")).strip() == draft.answer.strip()
+        and sources == list(draft.sources)
+    )
+    if unchanged and LAST_REVIEWED_RE.search(original):
+        # Only the date changes: keep the file as the editors wrote it (comments, layout).
+        text = LAST_REVIEWED_RE.sub(f"last_reviewed: {today.isoformat()}", original, count=1)
+    else:
+        data.update(
+            title=draft.title,
+            questions=list(draft.questions),
+            answer=draft.answer.strip() + "\n",
+            last_reviewed=today,
+        )
+        if sources != list(draft.sources):
+            data["sources"] = list(draft.sources)
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    _validate_with(kb_dir, target.relative_to(kb_dir), text)
+    target.write_text(text, encoding="utf-8")
+    draft.status = "approved"
+    draft.approved_by = approver
+    draft.approved_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    return target

@@ -12,9 +12,9 @@ from core.db.models import Outbox
 
 
 def channel_of(sender_id: str) -> str:
-    """Channel from the sender id prefix (`tg:…`, `web:…`); other senders are `rest`."""
+    """Channel from the sender id prefix (`tg:…`, `web:…`, `wx:…`); other senders are `rest`."""
     prefix, sep, _ = sender_id.partition(":")
-    return prefix if sep and prefix in {"tg", "web"} else "rest"
+    return prefix if sep and prefix in {"tg", "web", "wx"} else "rest"
 
 
 def enqueue(
@@ -111,3 +111,25 @@ def take_pending(
         if result.rowcount == 1:  # type: ignore[attr-defined]
             taken.append(row)
     return taken
+
+
+def read_after(
+    session: Session, sender_id: str, after_id: int, now: dt.datetime, limit: int | None = 50
+) -> list[Outbox]:
+    """Rows of one sender with an id above `after_id`, oldest first; those not yet delivered
+    are marked sent (a reader with its own cursor, such as a widget tab, does not consume a
+    row for the other readers)."""
+    query = (
+        select(Outbox)
+        .where(Outbox.sender_id == sender_id, Outbox.id > after_id)
+        .order_by(Outbox.id)
+    )
+    rows = list(session.scalars(query if limit is None else query.limit(limit)))
+    fresh = [row.id for row in rows if row.sent_at is None]
+    if fresh:
+        session.execute(
+            update(Outbox)
+            .where(Outbox.id.in_(fresh), Outbox.sent_at.is_(None))
+            .values(sent_at=now, attempts=Outbox.attempts + 1)
+        )
+    return rows

@@ -15,6 +15,7 @@ from core.db.utc import aware
 from core.staff import store
 
 ROLES = ("agent", "editor", "admin")
+LANGS = ("zh", "en")  # console languages
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
@@ -49,6 +50,7 @@ class Staff:
     id: int
     username: str
     role: str
+    lang: str = "zh"  # the console's language for this user (zh | en)
 
     def can(self, role: str) -> bool:
         """True when this user's role is at least `role` (agent < editor < admin)."""
@@ -115,7 +117,18 @@ def load_staff(session: Session, user_id: int) -> Staff | None:
     user = session.get(StaffUser, user_id)
     if user is None or not user.active:
         return None
-    return Staff(user.id, user.username, user.role)
+    return Staff(user.id, user.username, user.role, user.lang if user.lang in LANGS else "zh")
+
+
+def set_console_lang(session: Session, user_id: int, lang: str) -> None:
+    """Store the console language a staff member chose ("zh" or "en")."""
+    if lang not in LANGS:
+        raise StaffError(f"language must be one of {', '.join(LANGS)}")
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise StaffError("no such user")
+    user.lang = lang
+    session.flush()
 
 
 def list_users(session: Session) -> list[StaffUser]:

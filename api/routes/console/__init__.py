@@ -1,6 +1,8 @@
-"""Staff console (/console), one module per page: `auth` (login, logout), `tickets` (queue,
-claim / reply / note / close), `users`, `drafts` (KB drafts), `analytics`, `audit`; `common`
-holds the session, roles, CSRF, templates and security headers they share.
+"""Staff console (/console), one module per page: `auth` (login, logout), `prefs` (language,
+script), `tickets` (live queue, claim / reply / note / transfer / close), `search`, `replies`
+(KB answers and saved replies to insert), `review` (KB review queue), `users`, `drafts` (KB
+drafts), `analytics`, `audit`; `common` holds the session, roles, CSRF, templates and security
+headers they share, `i18n` the console's English.
 
 Server-rendered (Jinja2, autoescaped).
 """
@@ -9,11 +11,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes.console import analytics, audit, auth, drafts, tickets, users
+from api.routes.console import (
+    analytics,
+    audit,
+    auth,
+    drafts,
+    prefs,
+    replies,
+    review,
+    search,
+    tickets,
+    users,
+)
 from api.routes.console.common import install
 
 __all__ = ["install", "router"]
 
 router = APIRouter()
-for page in (auth, tickets, audit, users, analytics, drafts):
+for page in (auth, prefs, tickets, search, replies, review, audit, users, analytics, drafts):
     router.include_router(page.router)

@@ -19,8 +19,11 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from sqlalchemy.orm import Session
 
+from api.routes.console import i18n
 from core.db.engine import in_transaction
 from core.db.utc import aware
 from core.handoff import console
@@ -35,8 +38,8 @@ LOGIN_CSRF_COOKIE = "qw_login_csrf"
 CSRF_FAILED_ZH = "表单校验失败（缺少或无效的 CSRF 令牌），请刷新页面后重试。"
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
@@ -68,10 +71,23 @@ class Current:
 def templates() -> Jinja2Templates:
     """Jinja2 templates (autoescape on for .html)."""
     env = Jinja2Templates(directory=str(ROOT / "templates"))
-    env.env.filters["wait"] = console.format_wait
+    env.env.filters["wait"] = _wait
+    env.env.filters["wait_level"] = console.wait_level
     env.env.filters["local"] = _local_time
     env.env.filters["reason"] = console.reason_label
+    env.env.filters["channel"] = console.channel_label
+    env.env.globals["_"] = _translate
     return env
+
+
+@pass_context
+def _translate(context: Context, text: str) -> str:
+    return i18n.translate(text, context.get("lang") or "zh")
+
+
+@pass_context
+def _wait(context: Context, seconds: int) -> str:
+    return i18n.format_wait(seconds, context.get("lang") or "zh")
 
 
 def _local_time(value: dt.datetime | None) -> str:
@@ -180,17 +196,30 @@ def render(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    """A console page; `csrf` and `me` are always available to the template."""
+    """A console page; `csrf`, `me`, `lang` and `wait_target` are always available."""
     return templates().TemplateResponse(
         request,
         name,
         {
             "me": current.staff if current else None,
             "csrf": current.session.csrf if current else None,
+            "lang": current.staff.lang if current else _browser_lang(request),
+            "wait_target": settings_of(request).console_wait_target_s,
             **context,
         },
         status_code=status_code,
     )
+
+
+def _browser_lang(request: Request) -> str:
+    """Before login: English when the browser prefers it over Chinese."""
+    accepted = request.headers.get("accept-language", "").lower()
+    return "en" if accepted.startswith("en") else "zh"
+
+
+def t(current: Current | None, text: str) -> str:
+    """A console message in the staff member's language (for errors raised in routes)."""
+    return i18n.translate(text, current.staff.lang if current else "zh")
 
 
 def record(session: Session, actor: str, action: str, target: str | None, **detail: Any) -> None:

@@ -56,6 +56,11 @@ async def drafts_page(request: Request, current: CurrentDep) -> HTMLResponse:
     return render(request, "drafts.html", current, drafts=await db(request, drafts.list_drafts))
 
 
+def draft_error_page(request: Request, current: Current, problems: list[str]) -> HTMLResponse:
+    """The drafts list with why a draft could not be started (409)."""
+    return render(request, "drafts.html", current, status_code=409, drafts=[], problems=problems)
+
+
 async def _draft_page(
     request: Request, current: Current, draft_id: int, problems: list[str] | None = None
 ) -> HTMLResponse:

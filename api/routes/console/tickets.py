@@ -1,4 +1,5 @@
-"""The queue and one ticket: claim, reply, internal note, close (agents and up)."""
+"""The queue and one ticket: claim, reply, internal note, transfer, close (agents and up);
+the fragments the pages fetch to stay live, and the ticket list the alerts watch."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from api.routes.console.common import (
@@ -20,10 +21,13 @@ from api.routes.console.common import (
     page_router,
     record,
     render,
+    settings_of,
+    t,
 )
 from core.conversation.rasa_client import RasaUnavailable
+from core.db.models import HandoffTicket
 from core.db.utc import aware
-from core.handoff import console, history, store
+from core.handoff import assign, console, history, ratings, saved_replies, search, store
 from core.handoff import tickets as handoff
 
 logger = logging.getLogger(__name__)
@@ -32,7 +36,7 @@ router = page_router()
 
 @router.get("", response_class=HTMLResponse)
 async def queue(request: Request, current: CurrentDep) -> HTMLResponse:
-    """Open tickets (emergencies first) and recently closed ones."""
+    """Open tickets (emergencies first) and recently closed ones; the table stays live."""
     now = dt.datetime.now(dt.UTC)
     items = await db(request, console.list_queue, now)
     closed = await db(request, store.recently_closed, 20)
@@ -48,18 +52,65 @@ async def queue(request: Request, current: CurrentDep) -> HTMLResponse:
     )
 
 
+@router.get("/fragments/queue", response_class=HTMLResponse)
+async def queue_fragment(request: Request, current: CurrentDep) -> HTMLResponse:
+    """The queue table alone (the queue page swaps it in every few seconds)."""
+    items = await db(request, console.list_queue, dt.datetime.now(dt.UTC))
+    return render(request, "_queue.html", current, items=items)
+
+
+@router.get("/live")
+async def live(request: Request, current: CurrentDep) -> JSONResponse:
+    """Open tickets as the alerts watch them: id, priority, state (no citizen text)."""
+    items = await db(request, console.list_queue, dt.datetime.now(dt.UTC))
+    return JSONResponse(
+        {
+            "poll_s": settings_of(request).console_poll_s,
+            "tickets": [{"id": i.id, "priority": i.priority, "state": i.state} for i in items],
+            "labels": {
+                "new": t(current, "新工单"),
+                "urgent": t(current, "紧急工单"),
+                "escalated": t(current, "工单升级为紧急"),
+                "on": t(current, "提醒已开启"),
+            },
+        }
+    )
+
+
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
 async def ticket_page(request: Request, current: CurrentDep, ticket_id: int) -> HTMLResponse:
     """One ticket: the conversation so far (bot tracker + ticket messages) and the actions."""
     return await ticket_view(request, current, ticket_id)
 
 
+@router.get("/fragments/tickets/{ticket_id}", response_class=HTMLResponse)
+async def ticket_fragment(request: Request, current: CurrentDep, ticket_id: int) -> HTMLResponse:
+    """The ticket's heading and conversation alone (the ticket page swaps them in)."""
+    return await ticket_view(request, current, ticket_id, template="_ticket_live.html")
+
+
+def _ticket_extras(session: Session, ticket_id: int) -> dict[str, Any]:
+    ticket = session.get(HandoffTicket, ticket_id)
+    assert ticket is not None
+    return {
+        "earlier": search.earlier_tickets(session, ticket),
+        "rating": ratings.ticket_rating(session, ticket_id),
+        "staff_names": assign.assignable_staff(session),
+        "saved_replies": saved_replies.list_saved_replies(session),
+    }
+
+
 async def ticket_view(
-    request: Request, current: Current, ticket_id: int, error: str | None = None, status: int = 200
+    request: Request,
+    current: Current,
+    ticket_id: int,
+    error: str | None = None,
+    status: int = 200,
+    template: str = "ticket.html",
 ) -> HTMLResponse:
     ticket = await db(request, store.load_ticket, ticket_id)
     if ticket is None:
-        raise HTTPException(404, "工单不存在。")
+        raise HTTPException(404, t(current, "工单不存在。"))
     tracker_error = None
     try:
         events = await request.app.state.relay.rasa.tracker_events(ticket.sender_id)
@@ -68,9 +119,10 @@ async def ticket_view(
     items = history.merge(
         history.tracker_items(events), history.ticket_items(ticket.messages, notes=True)
     )
+    extras = await db(request, _ticket_extras, ticket_id)
     return render(
         request,
-        "ticket.html",
+        template,
         current,
         status_code=status,
         ticket=ticket,
@@ -78,6 +130,7 @@ async def ticket_view(
         error=error,
         tracker_error=tracker_error,
         waiting_s=int((dt.datetime.now(dt.UTC) - aware(ticket.created_at)).total_seconds()),
+        **extras,
     )
 
 
@@ -144,15 +197,39 @@ async def note(
     return await _ticket_action(request, current, ticket_id, work)
 
 
+@router.post("/tickets/{ticket_id}/transfer")
+async def transfer(
+    request: Request,
+    current: CurrentDep,
+    ticket_id: int,
+    to: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: CsrfField = None,
+) -> Response:
+    """Assign a queued ticket, or hand one's own (admins: any) claimed ticket, to another."""
+    check_csrf(current, csrf_token)
+    me = current.staff
+
+    def work(session: Session) -> None:
+        ticket = assign.transfer_ticket(
+            session, ticket_id, me.username, to, dt.datetime.now(dt.UTC), admin=me.can("admin")
+        )
+        record(session, me.username, "transfer_ticket", f"ticket:{ticket_id}", to=ticket.claimed_by)
+
+    return await _ticket_action(request, current, ticket_id, work)
+
+
 @router.post("/tickets/{ticket_id}/close")
 async def close(
     request: Request, current: CurrentDep, ticket_id: int, csrf_token: CsrfField = None
 ) -> Response:
-    """Resume the bot for the citizen, then close the ticket."""
+    """Resume the bot for the citizen, close the ticket, ask the citizen for a 1–5 rating.
+
+    An agent cannot close a ticket another agent holds (admins can)."""
     check_csrf(current, csrf_token)
     me = current.staff
     try:
         ticket = await db(request, handoff.get_open_ticket, ticket_id)
+        assign.ensure_can_close(ticket, me.username, admin=me.can("admin"))
     except handoff.TicketError as exc:
         return await ticket_view(request, current, ticket_id, error=str(exc), status=409)
     try:
@@ -168,7 +245,10 @@ async def close(
         )
 
     def work(session: Session) -> None:
-        handoff.close_open_ticket(session, ticket_id, dt.datetime.now(dt.UTC))
+        held = handoff.get_open_ticket(session, ticket_id)
+        assign.ensure_can_close(held, me.username, admin=me.can("admin"))
+        closed = handoff.close_open_ticket(session, ticket_id, dt.datetime.now(dt.UTC))
+        ratings.request_rating(session, closed)
         record(session, me.username, "close_ticket", f"ticket:{ticket_id}")
 
     return await _ticket_action(request, current, ticket_id, work)

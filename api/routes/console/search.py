@@ -1,0 +1,52 @@
+"""Finding tickets by number, channel, date, topic or text (agents and up)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from api.routes.console.common import CurrentDep, db, page_router, render
+from core.handoff import search
+
+router = page_router()
+
+
+def _date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@router.get("/search", response_class=HTMLResponse)
+async def search_page(
+    request: Request,
+    current: CurrentDep,
+    q: str = "",
+    channel: str = "",
+    topic: str = "",
+    date_from: str = "",
+    date_to: str = "",
+) -> HTMLResponse:
+    """The search form and, when something was asked, the matching tickets (newest first)."""
+    query = search.TicketQuery(
+        text=q[:200],
+        channel=channel[:16],
+        topic=topic[:64],
+        date_from=_date(date_from),
+        date_to=_date(date_to),
+    )
+    tz = request.app.state.office_hours.tz
+    results = None if query.empty else await db(request, search.search_tickets, query, tz)
+    channels, topics = await db(request, search.channels_and_topics)
+    return render(
+        request,
+        "search.html",
+        current,
+        query=query,
+        results=results,
+        channels=channels,
+        topics=topics,
+    )
