@@ -17,7 +17,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install kb train run run-prod test test-unit test-rasa lint fmt bench fuzz soak browser-deps eval report
+.PHONY: help install kb train run run-prod test test-unit test-rasa lint fmt bench fuzz soak browser-deps screenshots eval report
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -56,9 +56,11 @@ run-prod: install kb train ## `make run` on PostgreSQL + Redis (needs DATABASE_U
 	@test -n "$$REDIS_URL" || { echo "run-prod: set REDIS_URL=redis://host:6379/1"; exit 1; }
 	$(PY) -m scripts.run
 
-browser-deps: ## Install Debian's chromium (and CJK fonts for screenshots) for browser tests (needs root)
-	@{ command -v chromium && dpkg -s fonts-noto-cjk; } >/dev/null 2>&1 || { apt-get update -qq && \
-	  apt-get install -y -qq chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji; }
+browser-deps: ## Debian's chromium, CJK fonts and nodejs/npm (needs root); axe-core from npm into var/node
+	@{ command -v chromium && command -v npm && dpkg -s fonts-noto-cjk; } >/dev/null 2>&1 || { apt-get update -qq && \
+	  apt-get install -y -qq chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji nodejs npm; }
+	@test -f var/node/node_modules/axe-core/axe.min.js || { mkdir -p var/node && \
+	  npm install --silent --no-audit --no-fund --prefix var/node axe-core@4.14.1; }
 
 test: install train browser-deps ## Everything: KB checks, rasa data validate, rasa test, pytest (unit, integration, e2e)
 	$(PY) -m core.kb validate kb
@@ -66,6 +68,9 @@ test: install train browser-deps ## Everything: KB checks, rasa data validate, r
 	$(MAKE) test-rasa
 	@$(PY) -m pytest -q -ra; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+screenshots: install train browser-deps ## Browser tests writing docs/screenshots/ (make test writes var/screenshots/)
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/browser
 
 test-rasa: ## Conversation tests (rasa test) on the current model
 	@model=models/qiaowu-$$(python3 scripts/model_hash.py).tar.gz; \
