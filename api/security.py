@@ -4,12 +4,14 @@
 - HTML pages outside the console (the demo page, the OpenAPI docs): a Content-Security-Policy
   without 'unsafe-inline' for scripts. Inline `<script>`/`<style>` blocks of the page itself are
   allowed by their SHA-256 hash (computed from the body, which is small and contains no
-  citizen input), and the demo page also allows the `<style>` block that widget.js inserts.
-  They cannot be framed (`frame-ancestors 'none'`, `X-Frame-Options: DENY`);
+  citizen input). The widget brings no inline style (it loads `widget.css`), so nothing of
+  widget.js is parsed here and host sites need no hash for it. They cannot be framed
+  (`frame-ancestors 'none'`, `X-Frame-Options: DENY`);
 - `/console…`: the console sets its own stricter headers (`api/routes/console/common.py`); only the
   two headers above are added when missing;
-- `/widget.js`: stays embeddable in any site (`Cross-Origin-Resource-Policy: cross-origin`,
-  no framing or CSP headers, which would mean nothing on a script anyway);
+- `/widget.js`, `/widget.css`: stay embeddable in any site
+  (`Cross-Origin-Resource-Policy: cross-origin`, no framing or CSP headers, which would mean
+  nothing on a script or stylesheet anyway);
 - `/api/…` JSON: `Cache-Control: no-store` unless the route set its own (conversations hold
   personal data).
 """
@@ -18,21 +20,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
-from functools import lru_cache
-from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-STATIC = Path(__file__).resolve().parent / "static"
 BASE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 PAGE_HEADERS = {"X-Frame-Options": "DENY", "Cross-Origin-Opener-Policy": "same-origin"}
 INLINE_RE = re.compile(r"<(script|style)\b([^>]*)>(.*?)</\1\s*>", re.IGNORECASE | re.DOTALL)
-WIDGET_CSS_RE = re.compile(r"var css = \[(.*?)\]\.join\(\"\\n\"\);", re.DOTALL)
-JS_STRING_RE = re.compile(r'"((?:[^"\\]|\\.)*)"')
 # Third-party assets of FastAPI's Swagger UI and ReDoc pages; their UIs inject styles at run
 # time, so those pages (no citizen content) allow inline styles, never inline scripts.
 DOCS_SOURCES = {
@@ -48,16 +44,6 @@ def sha256_source(text: str) -> str:
     """A CSP hash source for an inline block."""
     digest = hashlib.sha256(text.encode("utf-8")).digest()
     return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
-
-
-@lru_cache(maxsize=1)
-def widget_style_source() -> str | None:
-    """The hash of the `<style>` block widget.js inserts (its `css` array joined by newlines)."""
-    match = WIDGET_CSS_RE.search((STATIC / "widget.js").read_text(encoding="utf-8"))
-    if match is None:
-        return None
-    rules = [json.loads(f'"{literal}"') for literal in JS_STRING_RE.findall(match.group(1))]
-    return sha256_source("\n".join(rules))
 
 
 def inline_sources(html: str) -> dict[str, list[str]]:
@@ -84,9 +70,6 @@ def page_policy(html: str, *, docs: bool) -> str:
         "base-uri": ["'none'"],
     }
     hashes = inline_sources(html)
-    widget = widget_style_source()
-    if widget is not None and "/widget.js" in html:
-        hashes["style-src"].append(widget)
     if docs:
         hashes["style-src"] = []  # a hash would make browsers ignore 'unsafe-inline'
         for name, sources in DOCS_SOURCES.items():
@@ -116,7 +99,7 @@ class SecurityHeaders:
                 extra = {**BASE_HEADERS}
                 if path.startswith("/api/"):
                     extra["Cache-Control"] = "no-store"
-                elif path == "/widget.js":
+                elif path in ("/widget.js", "/widget.css"):
                     extra["Cross-Origin-Resource-Policy"] = "cross-origin"
                 for name, value in extra.items():
                     headers.setdefault(name, value)

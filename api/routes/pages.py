@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from api.deps import RelayDep, SettingsDep
 from core.conversation.health import readiness
+from core.texts import LANGS, section
 
 router = APIRouter()
 STATIC = Path(__file__).resolve().parents[1] / "static"
+TEXTS_PLACEHOLDER = "/*QW_TEXTS*/null"
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -20,14 +24,45 @@ async def index() -> FileResponse:
     return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
 
 
+@router.get("/en", response_class=HTMLResponse, include_in_schema=False)
+async def index_en() -> FileResponse:
+    """The demo page in English (the widget follows the page language)."""
+    return FileResponse(STATIC / "index.en.html", media_type="text/html; charset=utf-8")
+
+
+@lru_cache(maxsize=1)
+def widget_source() -> str:
+    """widget.js with its texts from the catalogue (both languages; the widget picks one)."""
+    texts = {lang: section("widget", lang) for lang in LANGS}
+    source = (STATIC / "widget.js").read_text(encoding="utf-8")
+    return source.replace(TEXTS_PLACEHOLDER, json.dumps(texts, ensure_ascii=False), 1)
+
+
 @router.get("/widget.js", include_in_schema=False)
-async def widget_js() -> FileResponse:
+async def widget_js() -> Response:
     """The embeddable widget."""
-    return FileResponse(
-        STATIC / "widget.js",
+    return Response(
+        widget_source(),
         media_type="application/javascript; charset=utf-8",
         headers={"Cache-Control": "no-cache"},
     )
+
+
+@router.get("/widget.css", include_in_schema=False)
+async def widget_css() -> FileResponse:
+    """The widget's stylesheet (widget.js adds it to the host page; no inline styles)."""
+    return FileResponse(
+        STATIC / "widget.css",
+        media_type="text/css; charset=utf-8",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+@router.get("/privacy", response_class=HTMLResponse, include_in_schema=False)
+async def privacy(lang: str = "zh") -> FileResponse:
+    """What the assistant stores and why (linked from the widget's privacy line)."""
+    name = "privacy.en.html" if lang == "en" else "privacy.html"
+    return FileResponse(STATIC / name, media_type="text/html; charset=utf-8")
 
 
 @router.get("/healthz", tags=["health"])
