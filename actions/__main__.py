@@ -10,7 +10,9 @@ import warnings
 from rasa_sdk.__main__ import main_from_args
 from rasa_sdk.endpoint import create_argument_parser
 
+from actions.server import use_guarded_app
 from core.logs import configure_logging
+from core.settings import get_settings, require_safe
 
 
 def warm_up() -> None:
@@ -28,10 +30,14 @@ def warm_up() -> None:
 
 
 def main() -> None:
-    """Parse rasa-sdk's arguments, defaulting to this package, warm the caches, and serve."""
+    """Parse rasa-sdk's arguments, defaulting to this package, warm the caches, and serve
+    (only Rasa's calls: actions/server.py). Refuses to start in production with a missing or
+    development secret."""
     warnings.filterwarnings("ignore", message=".*compatib.*")
     os.environ.setdefault("SANIC_HOST", "127.0.0.1")
+    require_safe(get_settings(), "action server")
     args = create_argument_parser().parse_args(sys.argv[1:])
+    use_guarded_app()
     args.actions = args.actions or "actions"
     subprocess.run(
         [sys.executable, "-c", "from actions.__main__ import warm_up; warm_up()"], check=False

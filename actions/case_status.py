@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import log_event
+from core.cases.guard import LookupLimits
 from core.cases.rules import (
     LookupDenied,
     LookupLocked,
@@ -19,9 +20,11 @@ from core.cases.rules import (
     find_query_code,
     find_reference,
     lookup_status,
+    verified_reference,
 )
 from core.cases.sync import subscribe, unsubscribe_all
 from core.db.engine import session_scope
+from core.db.throttle import get_throttle
 from core.hashing import salted_hash
 from core.services import get_kb, get_sessionmaker
 from core.settings import get_settings
@@ -30,6 +33,19 @@ logger = logging.getLogger(__name__)
 DENIED_TEXT = (
     "未能核实该业务编号和手机号码后4位，请检查后重试。如多次失败，请在工作时间联系办公室。"
 )
+
+
+def client_of(tracker: Tracker) -> str:
+    """Who is asking, for the per-client budget: the widget's client address (a hash the api
+    puts in the message metadata), else the sender (a messaging app's user). A widget message
+    without it (not through the api) shares one bucket with every other such message."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    client = metadata.get("client") if isinstance(metadata, dict) else None
+    if isinstance(client, str) and 8 <= len(client) <= 128:
+        return f"addr:{client}"
+    if tracker.sender_id.startswith("web:"):
+        return "web:no-address"
+    return f"sender:{tracker.sender_id}"
 
 
 class ValidateCaseStatusForm(FormValidationAction):
@@ -86,20 +102,31 @@ class ActionLookupCaseStatus(Action):
                         reference=reference,
                         secret=last4,
                         sender_hash=salted_hash(salt, "sender", tracker.sender_id),
+                        client_hash=salted_hash(salt, "client", client_of(tracker)),
                         salt=salt,
                         now=dt.datetime.now(dt.UTC),
-                        max_failures=settings.lockout_max_failures,
-                        window_s=settings.lockout_window_s,
+                        limits=LookupLimits.from_settings(settings),
+                        throttle=get_throttle(settings.redis_url),
                     )
                 except LookupDenied:
                     status = None  # the failed attempt must be committed: it counts to the lockout
         except LookupLocked as locked:
             minutes = max(1, round(locked.retry_after_s / 60))
-            dispatcher.utter_message(
-                text=f"尝试次数过多，为保护您的信息，查询已暂时锁定，请约 {minutes} 分钟后再试，或在工作时间联系办公室。",
-                json_message={"type": "status_denied", "retry_after_s": locked.retry_after_s},
+            text = (
+                f"该业务编号的手机号后4位核验因尝试次数过多已暂时锁定（约 {minutes} 分钟）。"
+                "您仍可发送“查询进度”，并输入受理回执上的查询码完成核实；或在工作时间联系办公室。"
+                if locked.query_code_works
+                else f"尝试次数过多，为保护您的信息，查询已暂时锁定，请约 {minutes} 分钟后再试，或在工作时间联系办公室。"
             )
-            log_event("status_locked", tracker)
+            dispatcher.utter_message(
+                text=text,
+                json_message={
+                    "type": "status_denied",
+                    "retry_after_s": locked.retry_after_s,
+                    "query_code": locked.query_code_works,
+                },
+            )
+            log_event("status_locked", tracker, kind=locked.scope)
             return reset
         except Exception:
             logger.exception("status_lookup_failed", extra={"event": "status_lookup_failed"})
@@ -121,7 +148,7 @@ class ActionLookupCaseStatus(Action):
 
 
 class ActionSubscribeCase(Action):
-    """Subscribe the sender to changes of the case they verified in this conversation."""
+    """Subscribe the sender to the case they verified last (recorded in the app database)."""
 
     def name(self) -> str:
         return "action_subscribe_case"
@@ -129,20 +156,33 @@ class ActionSubscribeCase(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        reference = tracker.get_slot("verified_case")
-        if not reference:
-            dispatcher.utter_message(
-                text="请先发送“查询进度”并完成核实，之后再发送“有进展通知我”。",
-                json_message={"type": "status_prompt", "need": "reference"},
-            )
-            return []
+        settings = get_settings()
+        sender_hash = salted_hash(
+            settings.hash_salt.get_secret_value(), "sender", tracker.sender_id
+        )
         try:
             with session_scope(get_sessionmaker()) as session:
-                subscribe(session, tracker.sender_id, reference)
+                # The app database must hold this sender's own recent successful verification:
+                # the `verified_case` slot alone could be set by a forged action-server call.
+                reference = verified_reference(
+                    session,
+                    sender_hash,
+                    dt.datetime.now(dt.UTC),
+                    settings.subscribe_verified_within_s,
+                )
+                if reference:
+                    subscribe(session, tracker.sender_id, reference)
         except Exception:
             logger.exception("subscribe_failed", extra={"event": "subscribe_failed"})
             dispatcher.utter_message(
                 text="暂时无法设置通知，请稍后再试。", json_message={"type": "status_unavailable"}
+            )
+            return []
+        if not reference:
+            minutes = max(1, settings.subscribe_verified_within_s // 60)
+            dispatcher.utter_message(
+                text=f"请先发送“查询进度”并完成核实（{minutes} 分钟内有效），之后再发送“有进展通知我”。",
+                json_message={"type": "status_prompt", "need": "reference"},
             )
             return []
         dispatcher.utter_message(

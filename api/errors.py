@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.conversation.relay import MessageRejected, ServiceUnavailable
+from core.logs import redact_path
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def install(app: FastAPI) -> None:
     async def _database_down(request: Request, _: OperationalError) -> JSONResponse:
         logger.error(
             "database_unavailable",
-            extra={"event": "database_unavailable", "path": request.url.path},
+            extra={"event": "database_unavailable", "path": redact_path(request.url.path)},
         )
         return error(
             503, "database_unavailable", "数据库暂时不可用，请稍后重试；本次请求未被处理。"
@@ -80,6 +81,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception(
-            "unhandled_error", extra={"event": "unhandled_error", "path": request.url.path}
+            "unhandled_error",
+            extra={"event": "unhandled_error", "path": redact_path(request.url.path)},
         )
         return error(500, "internal", "服务暂时不可用，请稍后再试。")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from typing import Any
 
@@ -55,3 +56,16 @@ def configure_logging(level: str = "INFO", *loggers: str) -> None:
         logger.handlers[:] = [handler]
         logger.setLevel(level)
         logger.propagate = False
+
+
+# Path segments that name a conversation or a case: keys to personal data, never logged.
+_SECRET_SEGMENTS = re.compile(
+    r"(/conversations/)[^/?#]+|(/cases/)[^/?#]+|(/tracker/)[^/?#]+", re.IGNORECASE
+)
+
+
+def redact_path(path: str) -> str:
+    """A request path fit for logs: conversation ids and case references replaced, the query
+    string (tokens, openids, signatures) dropped."""
+    path = path.split("?", 1)[0]
+    return _SECRET_SEGMENTS.sub(lambda m: (m.group(1) or m.group(2) or m.group(3)) + "{id}", path)

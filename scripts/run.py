@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     for problem in settings.problems():
         print(f"config: {problem}", file=sys.stderr)
+    if settings.problems():
+        return 1  # production only (problems() is empty elsewhere); each process checks again
     model = current_model()
     if not model.exists():
         print(f"no model for the current data ({model.name}); run `make train`", file=sys.stderr)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
 APP_PY = ROOT / ".venv" / "bin" / "python"
 PROD_ENDPOINTS = ROOT / "endpoints.prod.yml"
 
@@ -42,14 +43,16 @@ class Service:
     args: list[str]
     health_url: str
     env: dict[str, str] = field(default_factory=dict)
+    health_headers: dict[str, str] = field(default_factory=dict)
     log_path: Path | None = None
     proc: subprocess.Popen[bytes] | None = None
 
 
-def http_ok(url: str, timeout: float = 2.0) -> bool:
+def http_ok(url: str, timeout: float = 2.0, headers: dict[str, str] | None = None) -> bool:
     """True when GET url answers 200."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        request = urllib.request.Request(url, headers=headers or {})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError, ValueError):
         return False
@@ -92,7 +95,7 @@ class Stack:
                 raise RuntimeError(
                     f"{service.name} exited with {service.proc.returncode}; see {service.log_path}"
                 )
-            if http_ok(service.health_url):
+            if http_ok(service.health_url, headers=service.health_headers):
                 return
             time.sleep(1)
         raise RuntimeError(
@@ -125,17 +128,21 @@ class Stack:
 
 
 def rasa_service(name: str, model: Path, port: int, token: str, endpoints: Path) -> Service:
-    """One Rasa server (several replicas may share a tracker and lock store)."""
+    """One Rasa server (several replicas may share a tracker and lock store).
+
+    Started through rasa_addons/server.py: the token travels in the environment (RASA_TOKEN),
+    never on the command line, and Rasa takes it only as an `Authorization: Bearer` header.
+    """
     return Service(
         name,
         [
-            str(RASA_BIN),
+            str(RASA_PY),
+            "-m",
+            "rasa_addons.server",
             "run",
             "--model",
             str(model),
             "--enable-api",
-            "--auth-token",
-            token,
             "--interface",
             "127.0.0.1",
             "--port",
@@ -145,11 +152,12 @@ def rasa_service(name: str, model: Path, port: int, token: str, endpoints: Path)
             "--credentials",
             str(ROOT / "credentials.yml"),
         ],
-        f"http://127.0.0.1:{port}/status?token={token}",
+        f"http://127.0.0.1:{port}/status",
         # Measured (docs/benchmarks.md): oneDNN's graph rewrites buy nothing for models this
         # small, and fewer malloc arenas keep TensorFlow's threads from fragmenting memory —
         # together about 40 MB less resident memory per replica.
-        env={"TF_ENABLE_ONEDNN_OPTS": "0", "MALLOC_ARENA_MAX": "2"},
+        env={"TF_ENABLE_ONEDNN_OPTS": "0", "MALLOC_ARENA_MAX": "2", "RASA_TOKEN": token},
+        health_headers={"Authorization": f"Bearer {token}"},
     )
 
 
@@ -176,6 +184,8 @@ def build_stack(
         "DATABASE_URL": database_url,
         "RASA_URL": f"http://127.0.0.1:{rasa_port}",
         "RASA_TOKEN": rasa_token,
+        # Rasa → action server (endpoints.yml headers); made up per start unless configured.
+        "ACTION_SERVER_SECRET": os.environ.get("ACTION_SERVER_SECRET") or secrets.token_urlsafe(24),
         "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}",
         "SANIC_HOST": "127.0.0.1",
         **(extra_env or {}),
@@ -219,6 +229,7 @@ def write_endpoints(path: Path, *, action_port: int, tracker_db: Path) -> Path:
     """An endpoints.yml for a stack on non-default ports (tests)."""
     path.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        "  headers:\n    X-Action-Secret: ${ACTION_SERVER_SECRET}\n"
         "tracker_store:\n  type: rasa_addons.tracker_store.ResilientSQLTrackerStore\n"
         f'  dialect: "sqlite"\n  db: "{tracker_db}"\n',
         encoding="utf-8",
@@ -269,6 +280,20 @@ def rasa_store_env(
     }
 
 
+def new_widget_session(api: str, timeout: float = 30.0) -> str:
+    """A session id issued by the api at `api` (POST /api/v1/sessions), as the widget gets one."""
+    import httpx
+
+    response = httpx.post(f"{api.rstrip('/')}/api/v1/sessions", timeout=timeout)
+    response.raise_for_status()
+    return str(response.json()["session_id"])
+
+
+def rasa_auth(token: str) -> dict[str, str]:
+    """Headers for Rasa's HTTP API (the token is never put in a URL)."""
+    return {"Authorization": f"Bearer {token}"}
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now."""
     with socket.socket() as sock:
@@ -307,8 +332,14 @@ def local_stack(
             seed(session)
     engine.dispose()
     ports = ports or {"rasa": free_port(), "actions": free_port(), "api": free_port()}
-    env = {"HASH_SALT": DEV_SALT, "LOG_SALT": DEV_SALT}
+    env = {
+        "HASH_SALT": DEV_SALT,
+        "LOG_SALT": DEV_SALT,
+        # Load tests and e2e tests open many widget sessions from one address.
+        "WIDGET_SESSIONS_PER_HOUR": "1000000",
+    }
     if database_url is None:
+        env["TRACKER_DATABASE_URL"] = f"sqlite:///{work / 'tracker.db'}"  # for the retention job
         endpoints = write_endpoints(
             work / "endpoints.yml", action_port=ports["actions"], tracker_db=work / "tracker.db"
         )

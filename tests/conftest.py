@@ -14,10 +14,12 @@ from core.db.engine import build_engine, session_factory
 from core.db.migrate import upgrade
 from core.kb import KnowledgeBase, load_kb
 from core.settings import Settings
+from tests.factories import WIDGET_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-PG_SCHEMA = "qiaowu_test"
+# One schema per pytest process: several test runs may share the server at the same time.
+PG_SCHEMA = f"qiaowu_test_{os.getpid()}"
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +39,13 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def settings(sqlite_url: str) -> Settings:
     """Settings for tests: the temporary SQLite database, the real KB."""
-    return Settings(_env_file=None, app_env="test", database_url=sqlite_url, kb_dir=ROOT / "kb")
+    return Settings(
+        _env_file=None,
+        app_env="test",
+        database_url=sqlite_url,
+        kb_dir=ROOT / "kb",
+        widget_session_secret=WIDGET_SECRET,
+    )
 
 
 @pytest.fixture
@@ -58,8 +66,9 @@ def _pg_available() -> bool:
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> str:
-    """A PostgreSQL URL whose private schema is migrated to head (fresh each run)."""
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL whose private schema is migrated to head (fresh each run, dropped
+    afterwards)."""
     if not _pg_available():
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required in CI but not reachable at {PG_URL}")
@@ -71,7 +80,11 @@ def pg_url() -> str:
     admin.dispose()
     url = f"{PG_URL}?options=-csearch_path%3D{PG_SCHEMA}"
     upgrade(url)
-    return url
+    yield url
+    admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+    admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
@@ -95,6 +108,23 @@ def db_session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sessi
         outer.rollback()
         connection.close()
         engine.dispose()
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The local Redis (a database of its own); an error in CI when missing, else a skip."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping()
+    except redis.RedisError:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is required in CI but not reachable at {REDIS_URL}")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    return REDIS_URL
 
 
 @pytest.fixture

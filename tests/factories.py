@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -76,3 +77,13 @@ def make_tracker(
         active_loop={"name": active_loop} if active_loop else {},
         latest_action_name="action_listen",
     )
+
+
+WIDGET_SECRET = "test-widget-session-secret"  # the `settings` fixture signs widget ids with it
+
+
+def widget_session() -> str:
+    """A widget session id as POST /api/v1/sessions issues it (for apps built from `settings`)."""
+    from core.conversation.widget_sessions import mint
+
+    return mint(WIDGET_SECRET, int(time.time()))

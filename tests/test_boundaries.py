@@ -21,7 +21,7 @@ FORBIDDEN = {
     "bot": {"actions", "api", "rasa"},
 }
 # The shared modules every capability may use; they import no capability.
-SHARED = {"settings", "db", "text", "logs", "metrics", "hashing"}
+SHARED = {"settings", "db", "text", "logs", "metrics", "hashing", "redaction"}
 # What each top-level part of core/ may import (besides itself). `services` builds the cached
 # process resources (KB, indexes, safety check, session factory) for the entry points; no part
 # of core/ imports it.
@@ -30,6 +30,7 @@ CORE_ALLOWED: dict[str, set[str]] = {
     "text": set(),
     "logs": set(),
     "hashing": set(),
+    "redaction": set(),
     "metrics": set(),
     "db": {"settings"},
     "kb": {"settings", "db", "text", "hashing"},
@@ -39,8 +40,9 @@ CORE_ALLOWED: dict[str, set[str]] = {
     "handoff": SHARED | {"notify"},
     "cases": SHARED | {"notify"},
     "conversation": SHARED | {"kb", "handoff", "notify", "cases"},
+    "retention": SHARED | {"cases"},
 }
-CAPABILITIES = ("kb", "staff", "notify", "handoff", "cases", "conversation")
+CAPABILITIES = ("kb", "staff", "notify", "handoff", "cases", "conversation", "retention")
 
 
 def imported_roots(path: Path) -> set[str]:

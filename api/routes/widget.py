@@ -5,28 +5,65 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.deps import RelayDep, SettingsDep
 from api.errors import error
+from core.conversation import widget_sessions
 from core.conversation.rasa_client import RasaUnavailable
 from core.conversation.relay import MessageRejected
 from core.db.engine import session_scope
+from core.db.throttle import Budget, Reservation, get_throttle
 from core.handoff.history import ConversationItem, citizen_history, take_pending
+from core.hashing import salted_hash
 from core.kb.feedback import record_feedback
 from core.kb.schema import KB_ID_RE
 from core.services import get_kb
+from core.settings import Settings
+
+
+class InvalidSession(Exception):
+    """The session id was not issued by this api (forged, from an old widget) or has expired."""
+
+
+async def check_session(request: Request) -> None:
+    """Every widget route but POST /sessions needs a session id the api signed (path or body)."""
+    session_id = request.path_params.get("session_id")
+    if session_id is None and request.method == "POST" and request.url.path != SESSIONS_PATH:
+        try:
+            body = await request.json()
+        except ValueError:
+            return  # the route's own validation answers 400
+        session_id = body.get("session_id") if isinstance(body, dict) else None
+    if not isinstance(session_id, str) or not re.fullmatch(SESSION_RE, session_id):
+        return  # a malformed or missing id: 422 from the route's own validation
+    if not widget_sessions.valid(
+        widget_secret(request),
+        session_id,
+        int(time.time()),
+        request.app.state.settings.widget_session_max_s,
+    ):
+        raise InvalidSession
+
 
 router = APIRouter(
-    prefix="/api/v1", tags=["widget"], responses={400: {"description": "Body is not valid JSON"}}
+    prefix="/api/v1",
+    tags=["widget"],
+    responses={
+        400: {"description": "Body is not valid JSON"},
+        401: {"description": "Unknown, forged or expired session id (get one: POST /sessions)"},
+    },
+    dependencies=[Depends(check_session)],
 )
+SESSIONS_PATH = "/api/v1/sessions"
 SESSION_RE = r"^[A-Za-z0-9_-]{8,64}$"
 SessionId = Annotated[str, Path(pattern=SESSION_RE, description="The widget's session id")]
 POLL_INTERVAL_S = 0.5
@@ -37,7 +74,7 @@ class MessageIn(BaseModel):
     """A citizen's message from the web widget."""
 
     session_id: str = Field(
-        pattern=SESSION_RE, description="Random id the widget keeps in browser storage"
+        pattern=SESSION_RE, description="The id from POST /api/v1/sessions (kept by the widget)"
     )
     text: str = Field(description="What the citizen typed (1–1,000 characters)")
 
@@ -91,6 +128,66 @@ class RateLimiter:
         return 0
 
 
+def widget_secret(request: Request) -> str:
+    """The key that signs widget session ids (set in create_app)."""
+    return request.app.state.widget_secret  # type: ignore[no-any-return]
+
+
+def client_tag(request: Request, settings: Settings) -> str:
+    """The client address as the lookup budgets see it: a salted hash, never the address."""
+    network = widget_sessions.client_network(request.client.host if request.client else None)
+    return salted_hash(settings.hash_salt.get_secret_value(), "addr", network)[:32]
+
+
+class SessionOut(BaseModel):
+    session_id: str = Field(description="Keep it (e.g. in localStorage) and send it every time")
+    expires_in_s: int
+
+
+@router.post(
+    "/sessions",
+    status_code=201,
+    response_model=SessionOut,
+    summary="A new widget session id (signed by the api)",
+    responses={429: {"description": "Too many new sessions from this address"}},
+)
+async def new_session(request: Request, relay: RelayDep, settings: SettingsDep) -> Any:
+    """Issue a session id; each client address gets WIDGET_SESSIONS_PER_HOUR of them."""
+    budget = Budget(
+        f"widget:mint:{client_tag(request, settings)}", settings.widget_sessions_per_hour, 3600
+    )
+
+    def reserve() -> Reservation:
+        with session_scope(relay.sessions) as session:
+            return get_throttle(settings.redis_url).reserve(
+                session, [budget], dt.datetime.now(dt.UTC)
+            )
+
+    reservation = await asyncio.to_thread(reserve)
+    if not reservation.ok:
+        wait = reservation.retry_after_s
+        response = error(
+            429,
+            "rate_limited",
+            f"新建会话过于频繁，请 {max(1, wait // 60)} 分钟后再试。",
+            retry_after_s=wait,
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    session_id = widget_sessions.mint(widget_secret(request), int(time.time()))
+    return SessionOut(session_id=session_id, expires_in_s=settings.widget_session_max_s)
+
+
+def install(app: Any) -> None:
+    """JSON 401 for session ids the api did not issue."""
+
+    @app.exception_handler(InvalidSession)
+    async def _invalid(_: Request, __: InvalidSession) -> JSONResponse:
+        return error(
+            401, "invalid_session", "会话已失效，请刷新页面后重试。", new_session=SESSIONS_PATH
+        )
+
+
 def _limiter(request: Request, per_minute: int) -> RateLimiter:
     limiter = getattr(request.app.state, "widget_limiter", None)
     if limiter is None:
@@ -128,7 +225,8 @@ async def post_message(
         )
         response.headers["Retry-After"] = str(wait)
         return response
-    replies = await relay.handle(f"web:{body.session_id}", cleaned)
+    metadata = {"client": client_tag(request, settings)}  # the lookup's per-address budget
+    replies = await relay.handle(f"web:{body.session_id}", cleaned, metadata=metadata)
     return MessagesOut(messages=[BotMessageOut(**m.as_dict()) for m in replies])
 
 

@@ -10,41 +10,9 @@
   var apiBase = ((script && script.getAttribute("data-api")) || (script ? new URL(script.src).origin : "")).replace(/\/+$/, "");
   var pageLang = ((script && script.getAttribute("data-lang")) || document.documentElement.lang || "zh").toLowerCase();
   var lang = pageLang.indexOf("en") === 0 ? "en" : "zh";
-  // Every text of the widget, in both languages (one place).
-  var STR = {
-    zh: {
-      title: "侨务助手", open: "打开对话窗口", human: "转人工", humanLabel: "转人工服务", close: "关闭对话窗口",
-      restart: "新对话", restartLabel: "开始新对话", confirm: "开始新对话会清除本设备上保存的对话记录（适合在公用电脑上使用）。确定吗？",
-      yes: "确定，开始新对话", no: "取消", log: "对话记录", input: "输入消息",
-      placeholder: "请输入您的问题…（Enter 发送，Shift+Enter 换行）", send: "发送", typing: "助手正在输入…",
-      unavailable: "服务暂时不可用，请稍后再试", tooLong: "消息太长了（超过 {n} 字），请精简后分几次发送。",
-      over: "（超出上限，请精简）", staff: "工作人员", helpful: "有帮助吗？", yesHelp: "有帮助", noHelp: "没有帮助",
-      thanks: "感谢您的反馈！", sources: "依据：", reviewed: "审核日期：", website: " 官网", sep: "；", colon: "：",
-      reference: "编号", kind: "事项", state: "状态", updated: "更新", next: "下一步", ticket: "工单号", position: "排队位置",
-      positionN: "第 {n} 位", hotline: "领事保护应急热线", urgentTicket: "紧急工单", retry: "请稍后再试", minutes: "{n} 分钟后",
-      queued: "排队中", claimed: "工作人员已接入", closed: "已结束",
-      rateAsk: "请为本次人工服务评分：", rateLabel: "{n} 分（共 5 分）", rateLow: "1 = 很不满意", rateHigh: "5 = 非常满意",
-      rated: "感谢您的评价！", unread: "{n} 条新消息", newStaff: "工作人员回复：",
-      privacy: "对话内容会被保存，用于答复您和改进服务。", privacyLink: "隐私说明",
-      greeting: "您好，我是{title}。可以问我归侨侨眷权益、因私签证代办、领事认证和附加证明书等问题，也可以随时点击“转人工”。"
-    },
-    en: {
-      title: "Qiaowu Assistant", open: "Open the chat", human: "Staff", humanLabel: "Talk to staff", close: "Close the chat",
-      restart: "New chat", restartLabel: "Start a new conversation", confirm: "A new conversation clears the conversation saved on this device (useful on shared computers). Continue?",
-      yes: "Yes, start a new conversation", no: "Cancel", log: "Conversation", input: "Type a message",
-      placeholder: "Type your question… (Enter sends, Shift+Enter for a new line)", send: "Send", typing: "The assistant is typing…",
-      unavailable: "The service is unavailable, please try again later", tooLong: "The message is too long (over {n} characters); please shorten it or send it in parts.",
-      over: " (over the limit, please shorten)", staff: "Staff", helpful: "Was this helpful?", yesHelp: "Helpful", noHelp: "Not helpful",
-      thanks: "Thank you for your feedback!", sources: "Sources: ", reviewed: "Last reviewed: ", website: " Website", sep: "; ", colon: ": ",
-      reference: "Reference", kind: "Service", state: "State", updated: "Updated", next: "Next step", ticket: "Ticket", position: "Place in queue",
-      positionN: "no. {n}", hotline: "Consular protection hotline", urgentTicket: "Urgent ticket", retry: "Please try again", minutes: "in {n} minutes",
-      queued: "queued", claimed: "a staff member has joined", closed: "ended",
-      rateAsk: "Please rate our staff service:", rateLabel: "{n} of 5", rateLow: "1 = very poor", rateHigh: "5 = excellent",
-      rated: "Thank you for your rating!", unread: "{n} new messages", newStaff: "Staff reply: ",
-      privacy: "Conversations are stored to answer you and improve the service.", privacyLink: "Privacy",
-      greeting: "Hello, I am the {title}. Ask me about the rights of returned overseas Chinese and their relatives, the visa agency service, consular legalization and apostilles, or press “Staff” at any time."
-    }
-  };
+  // Every text of the widget, in both languages: the api fills in the catalogue's `widget` section
+  // (core/texts/zh.yml, en.yml) when it serves this file.
+  var STR = /*QW_TEXTS*/null;
   var T = STR[lang];
   function fmt(text, values) { return text.replace(/\{(\w+)\}/g, function (_, k) { return values[k] != null ? values[k] : ""; }); }
   var title = (script && script.getAttribute("data-title")) || T.title;
@@ -56,15 +24,25 @@
   function store(key, value) { try { if (value == null) localStorage.removeItem(key); else localStorage.setItem(key, value); } catch (e) { /* storage blocked */ } }
   function load(key) { try { return localStorage.getItem(key); } catch (e) { return null; } }
 
+  // The session id is issued (and signed) by the api: POST /api/v1/sessions on the first message.
+  // An id the api no longer accepts (401) is dropped, and the next message asks for a new one.
   function sessionId(fresh) {
     var id = fresh ? null : load(STORAGE_KEY);
-    if (!id || !/^[A-Za-z0-9_-]{8,64}$/.test(id)) {
-      id = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2)).replace(/[^A-Za-z0-9_-]/g, "");
-      store(STORAGE_KEY, id);
-    }
+    if (!id || !/^w[0-9a-f]{8}[A-Za-z0-9_-]{38}$/.test(id)) { store(STORAGE_KEY, null); return null; }
     return id;
   }
   var sid = sessionId();
+  function dropSession() { sid = null; store(STORAGE_KEY, null); }
+  function ensureSession() {
+    if (sid) return Promise.resolve(sid);
+    return fetch(apiBase + "/api/v1/sessions", { method: "POST" }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (body) {
+        if (!r.ok || !body.session_id) throw { status: r.status, body: body };
+        sid = body.session_id; store(STORAGE_KEY, sid);
+        return sid;
+      });
+    });
+  }
 
 
   function el(tag, cls, text) {
@@ -307,10 +285,21 @@
     if (text.length > MAX_CHARS) { addMessage({ text: fmt(T.tooLong, { n: MAX_CHARS }) }, "error", true); return false; }
     addUser(text);
     setBusy(true);
-    fetch(apiBase + "/api/v1/messages", {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ session_id: sid, text: text, lang: lang })
-    }).then(function (r) {
+    function deliverMessage(retried) {
+      return ensureSession().then(function (id) {
+        return fetch(apiBase + "/api/v1/messages", {
+          method: "POST", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ session_id: id, text: text, lang: lang })
+        });
+      }).then(function (r) {
+        if (r.status === 401 && !retried) { dropSession(); return deliverMessage(true); }
+        return r;
+      }, function (refused) {
+        if (refused && refused.status) return { ok: false, status: refused.status, json: function () { return Promise.resolve(refused.body || {}); } };
+        throw refused;
+      });
+    }
+    deliverMessage(false).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (body) {
         if (!r.ok) {
           addMessage({ text: (body.error && body.error.message) || UNAVAILABLE }, "error", true);
@@ -358,6 +347,7 @@
     if (!isOpen() && item.role === "staff") setUnread(unread + 1);
   }
   function poll() {
+    if (!sid) return;
     fetch(apiBase + "/api/v1/conversations/" + sid + "/updates?after=" + cursor).then(function (r) { return r.ok ? r.json() : { messages: [] }; })
       .then(function (body) { (body.messages || []).forEach(deliver); }).catch(function () { /* try again */ });
   }
@@ -368,7 +358,7 @@
     started = false;
   }
   function startUpdates() {
-    if (started) return;
+    if (started || !sid) return;
     started = true;
     if (!window.EventSource) { startPolling(); return; }
     var failures = 0;
@@ -386,7 +376,8 @@
   function greet() { addMessage({ text: fmt(T.greeting, { title: title }) }, "bot"); }
 
   function loadHistory() {
-    return fetch(apiBase + "/api/v1/conversations/" + sid + "/messages").then(function (r) { return r.ok ? r.json() : { messages: [] }; })
+    if (!sid) { greet(); return Promise.resolve(); }
+    return fetch(apiBase + "/api/v1/conversations/" + sid + "/messages").then(function (r) { if (r.status === 401) dropSession(); return r.ok ? r.json() : { messages: [] }; })
       .then(function (body) {
         var items = body.messages || [];
         cursor = body.cursor || 0;

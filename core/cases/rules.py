@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from core.cases import store
+from core.cases.guard import LookupLimits, lookup_budgets, scope_of
 from core.db.models import Case
-from core.db.utc import aware
+from core.db.throttle import DatabaseThrottle, Throttle
 from core.hashing import salted_hash
 
 
@@ -123,11 +124,18 @@ class LookupDenied(Exception):
 
 
 class LookupLocked(Exception):
-    """Too many failed attempts for this reference or sender."""
+    """A failure budget is exhausted (`scope`: sender, client, reference or global)."""
 
-    def __init__(self, retry_after_s: int):
+    def __init__(self, retry_after_s: int, scope: str = "sender", method: str = "phone"):
         super().__init__(f"locked for {retry_after_s}s")
         self.retry_after_s = retry_after_s
+        self.scope = scope
+        self.method = method
+
+    @property
+    def query_code_works(self) -> bool:
+        """The 4 digits are locked for this reference (or everyone), the query code is not."""
+        return self.method == "phone" and self.scope in ("reference", "global")
 
 
 @dataclass(frozen=True)
@@ -236,22 +244,45 @@ def lookup_status(
     now: dt.datetime,
     max_failures: int = 5,
     window_s: int = 900,
+    client_hash: str | None = None,
+    limits: LookupLimits | None = None,
+    throttle: Throttle | None = None,
 ) -> CaseStatus:
     """Verify reference + last 4 phone digits (or query code); return the status; record it.
 
-    Raises LookupLocked after `max_failures` failures per reference or per sender within the
-    window, and LookupDenied for an unknown reference or wrong digits alike.
+    The attempt is first reserved in its failure budgets (core/cases/guard.py), atomically:
+    LookupLocked when one is exhausted (nothing is checked then). An unknown reference and wrong
+    digits both raise LookupDenied; every checked attempt is stored in verification_attempts.
     """
-    since = now - dt.timedelta(seconds=window_s)
-    by_ref, by_sender, oldest = store.recent_failures(session, reference, sender_hash, since)
-    if max(by_ref, by_sender) >= max_failures:
-        oldest = aware(oldest or now)
-        raise LookupLocked(
-            max(1, int((oldest + dt.timedelta(seconds=window_s) - now).total_seconds()))
-        )
+    limits = limits or LookupLimits(max_failures=max_failures, window_s=window_s)
+    throttle = throttle or DatabaseThrottle()
+    method = "phone" if LAST4_RE.fullmatch(secret) else "code"
+    budgets = lookup_budgets(
+        limits,
+        reference=reference,
+        method=method,
+        sender_hash=sender_hash,
+        client_hash=client_hash or f"sender:{sender_hash}",
+    )
+    reservation = throttle.reserve(session, budgets, now)
+    if reservation.refused_by is not None:
+        raise LookupLocked(reservation.retry_after_s, scope_of(reservation.refused_by), method)
     case = store.find_case(session, reference)
     ok = case is not None and verifies(case, salt, secret)
-    store.record_attempt(session, reference, sender_hash, ok, now)
+    store.record_attempt(
+        session, reference, sender_hash, ok, now, client_hash=client_hash, method=method
+    )
     if not ok or case is None:
+        for budget in budgets:
+            throttle.escalate(session, budget, now)
         raise LookupDenied(reference)
+    throttle.release(session, reservation)
     return status_of(case)
+
+
+def verified_reference(
+    session: Session, sender_hash: str, now: dt.datetime, within_s: int
+) -> str | None:
+    """The case this sender verified most recently, if within `within_s` seconds (subscribing
+    needs it: a slot value alone could be set by anyone who reaches the action server)."""
+    return store.last_success(session, sender_hash, now - dt.timedelta(seconds=within_s))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core.db.models import Case, CaseEvent, Subscription, VerificationAttempt
@@ -43,51 +43,41 @@ def add_event(
 
 
 def record_attempt(
-    session: Session, reference: str, sender_hash: str, success: bool, now: dt.datetime
+    session: Session,
+    reference: str,
+    sender_hash: str,
+    success: bool,
+    now: dt.datetime,
+    *,
+    client_hash: str | None = None,
+    method: str | None = None,
 ) -> None:
     """Store one verification attempt."""
     session.add(
         VerificationAttempt(
-            reference=reference, sender_hash=sender_hash, success=success, created_at=now
+            reference=reference,
+            sender_hash=sender_hash,
+            client_hash=client_hash,
+            method=method,
+            success=success,
+            created_at=now,
         )
     )
     session.flush()
 
 
-def recent_failures(
-    session: Session, reference: str, sender_hash: str, since: dt.datetime
-) -> tuple[int, int, dt.datetime | None]:
-    """Failures since `since` for the reference and for the sender, and the oldest of them."""
-    base = select(VerificationAttempt).where(
-        VerificationAttempt.success.is_(False), VerificationAttempt.created_at >= since
-    )
-    by_ref = (
-        session.scalar(
-            select(func.count()).select_from(
-                base.where(VerificationAttempt.reference == reference).subquery()
-            )
-        )
-        or 0
-    )
-    by_sender = (
-        session.scalar(
-            select(func.count()).select_from(
-                base.where(VerificationAttempt.sender_hash == sender_hash).subquery()
-            )
-        )
-        or 0
-    )
-    oldest = session.scalar(
-        select(func.min(VerificationAttempt.created_at)).where(
-            VerificationAttempt.success.is_(False),
+def last_success(session: Session, sender_hash: str, since: dt.datetime) -> str | None:
+    """The reference of the sender's newest successful verification since `since`."""
+    return session.scalar(
+        select(VerificationAttempt.reference)
+        .where(
+            VerificationAttempt.sender_hash == sender_hash,
+            VerificationAttempt.success.is_(True),
             VerificationAttempt.created_at >= since,
-            or_(
-                VerificationAttempt.reference == reference,
-                VerificationAttempt.sender_hash == sender_hash,
-            ),
         )
+        .order_by(VerificationAttempt.created_at.desc(), VerificationAttempt.id.desc())
+        .limit(1)
     )
-    return by_ref, by_sender, oldest
 
 
 def find_event(session: Session, event_key: str) -> CaseEvent | None:

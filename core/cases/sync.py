@@ -5,6 +5,7 @@ subscriber notifications through the outbox, subscriptions, retention, lockouts 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -28,6 +29,7 @@ from core.db.utc import aware
 from core.notify import outbox
 
 logger = logging.getLogger(__name__)
+CLOCK_SKEW_S = 300  # an event's occurred_at may be this far ahead of our clock
 
 KindCode = Literal["visa_agency", "legalization", "apec_card", "invitation", "status_confirmation"]
 StateCode = Literal[
@@ -98,7 +100,19 @@ class EventIn(BaseModel):
     note: str | None = Field(
         default=None, max_length=500, description="Internal note (not shown to citizens)"
     )
-    occurred_at: dt.datetime | None = None
+    occurred_at: dt.datetime | None = Field(
+        default=None, description="When it happened (UTC if no offset); not in the future"
+    )
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _not_in_the_future(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is None:
+            return None
+        value = aware(value)
+        if value > dt.datetime.now(dt.UTC) + dt.timedelta(seconds=CLOCK_SKEW_S):
+            raise ValueError("occurred_at lies in the future")
+        return value
 
 
 class CaseConflict(Exception):
@@ -196,6 +210,11 @@ def upsert_case(
     return UpsertResult(case, created=False, changed=changed)
 
 
+def event_key(reference: str, event_id: str) -> str:
+    """The idempotency key stored for an event: fixed length, whatever the event id."""
+    return hashlib.sha256(f"{reference}:{event_id}".encode()).hexdigest()
+
+
 def add_case_event(
     session: Session, reference: str, data: EventIn, now: dt.datetime
 ) -> tuple[CaseEvent, bool]:
@@ -203,7 +222,7 @@ def add_case_event(
     case = store.find_case(session, _reference(reference))
     if case is None:
         raise CaseNotFound(reference)
-    key = f"{case.reference}:{data.event_id}"
+    key = event_key(case.reference, data.event_id)
     existing = store.find_event(session, key)
     if existing is not None:
         return existing, False

@@ -61,8 +61,16 @@ def conversation_path(sender_id: str) -> str:
     return quote(sender_id, safe=":@")
 
 
+WEBHOOK_SECRET_HEADER = "X-Webhook-Secret"
+
+
 class RasaClient:
-    """POSTs citizen messages to /webhooks/rest/webhook; checks health."""
+    """POSTs citizen messages to /webhooks/rest/webhook; checks health.
+
+    The HTTP API token goes in an `Authorization: Bearer` header, never in the URL (Rasa's
+    `?token=` would end up in access logs; rasa_addons/server.py makes Rasa read the header),
+    and the webhook gets the shared RASA_WEBHOOK_SECRET (rasa_addons/channels.py checks it).
+    """
 
     def __init__(
         self,
@@ -71,10 +79,29 @@ class RasaClient:
         token: str | None = None,
         timeout_s: float = 30.0,
         client: httpx.AsyncClient | None = None,
+        webhook_secret: str | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.token = token
+        self.webhook_secret = webhook_secret
         self._client = client or httpx.AsyncClient(timeout=timeout_s)
+
+    @classmethod
+    def from_settings(cls, settings: Any, client: httpx.AsyncClient | None = None) -> RasaClient:
+        """A client with RASA_URL, RASA_TOKEN, RASA_WEBHOOK_SECRET and RASA_TIMEOUT_S."""
+        return cls(
+            settings.rasa_url,
+            token=settings.rasa_token.get_secret_value() if settings.rasa_token else None,
+            timeout_s=settings.rasa_timeout_s,
+            client=client,
+            webhook_secret=settings.rasa_webhook_secret.get_secret_value()
+            if settings.rasa_webhook_secret
+            else None,
+        )
+
+    @property
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     async def send(
         self, sender_id: str, text: str, metadata: dict[str, Any] | None = None
@@ -88,6 +115,9 @@ class RasaClient:
                     "message": text,
                     **({"metadata": metadata} if metadata else {}),
                 },
+                headers={WEBHOOK_SECRET_HEADER: self.webhook_secret}
+                if self.webhook_secret
+                else None,
             )
         except httpx.HTTPError as exc:
             raise RasaUnavailable(exc.__class__.__name__) from exc
@@ -103,20 +133,20 @@ class RasaClient:
 
     async def is_ready(self) -> bool:
         """True when Rasa answers and has a model loaded."""
-        params = {"token": self.token} if self.token else None
         try:
-            response = await self._client.get(f"{self.base_url}/status", params=params, timeout=5)
+            response = await self._client.get(
+                f"{self.base_url}/status", headers=self._auth, timeout=5
+            )
         except httpx.HTTPError:
             return False
         return response.status_code == 200 and bool(response.json().get("model_file"))
 
     async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
         """Append events to a conversation (e.g. `{"event": "resume"}` when staff close a ticket)."""
-        params = {"token": self.token} if self.token else None
         try:
             response = await self._client.post(
                 f"{self.base_url}/conversations/{conversation_path(sender_id)}/tracker/events",
-                params=params,
+                headers=self._auth,
                 json=events,
             )
         except httpx.HTTPError as exc:
@@ -126,11 +156,10 @@ class RasaClient:
 
     async def tracker_events(self, sender_id: str) -> list[dict[str, Any]]:
         """The conversation's events (token-protected HTTP API); [] for an unknown sender."""
-        params = {"token": self.token} if self.token else None
         try:
             response = await self._client.get(
                 f"{self.base_url}/conversations/{conversation_path(sender_id)}/tracker",
-                params=params,
+                headers=self._auth,
                 timeout=10,
             )
         except httpx.HTTPError as exc:

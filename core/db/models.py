@@ -68,7 +68,8 @@ class CaseEvent(Base):
     __tablename__ = "case_events"
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    event_key: Mapped[str | None] = mapped_column(String(64), unique=True)  # idempotency
+    # idempotency: SHA-256 of "<reference>:<event_id>" (core/cases/sync.py)
+    event_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     state: Mapped[str] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
     occurred_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
@@ -76,18 +77,73 @@ class CaseEvent(Base):
 
 
 class VerificationAttempt(Base):
-    """A status lookup attempt; failures drive the lockout. Sender stored as a salted hash."""
+    """A status lookup that was checked (not refused by a budget): who (sender and client
+    address as salted hashes), which reference, which secret kind, whether it matched. A recent
+    success lets that sender subscribe to the case; failures are shown to staff as lockouts."""
 
     __tablename__ = "verification_attempts"
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(32))
     sender_hash: Mapped[str] = mapped_column(String(64))
+    client_hash: Mapped[str | None] = mapped_column(String(64))
+    method: Mapped[str | None] = mapped_column(String(8))  # phone | code
     success: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
     __table_args__ = (
         Index("ix_verification_attempts_reference_created", "reference", "created_at"),
         Index("ix_verification_attempts_sender_created", "sender_hash", "created_at"),
     )
+
+
+class ThrottleHit(Base):
+    """One counted event in a sliding-window budget (core/db/throttle.py) when Redis is not
+    configured: a failed lookup or login, a minted widget session. `token` groups the hits of one
+    reservation so that a success can take them back."""
+
+    __tablename__ = "throttle_hits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160))
+    token: Mapped[str] = mapped_column(String(32), index=True)
+    at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    __table_args__ = (Index("ix_throttle_hits_key_at", "key", "at"),)
+
+
+class ThrottleLock(Base):
+    """An escalating lockout (a case reference whose budget ran out): `level` doubles the next
+    lock; it falls back to 0 once the subject stays quiet for the maximum lock time."""
+
+    __tablename__ = "throttle_locks"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime] = mapped_column(Timestamp)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class LoginFailure(Base):
+    """Failed console logins per user name, whether or not the user exists (so an unknown name
+    locks exactly like a real one). `subject` is a hash of the lower-cased name."""
+
+    __tablename__ = "login_failures"
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class ConsoleSession(Base):
+    """A staff console session, server-side: the cookie carries a random token whose SHA-256 is
+    the id. Logout, a password change, deactivation and "sign out everywhere" revoke rows."""
+
+    __tablename__ = "console_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie token
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    last_active_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(Timestamp)  # absolute expiry
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
 
 
 class HandoffTicket(Base):
@@ -213,8 +269,9 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    role: Mapped[str] = mapped_column(String(16))  # integration | staff
+    role: Mapped[str] = mapped_column(String(16))  # integration (writes) | staff (reads)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
 
 
@@ -350,16 +407,20 @@ __all__ = [
     "Case",
     "CaseEvent",
     "ChannelPreference",
+    "ConsoleSession",
     "Feedback",
     "HandoffMessage",
     "HandoffTicket",
     "IdempotencyRecord",
     "KbDraft",
+    "LoginFailure",
     "Outbox",
     "SavedReply",
     "ServiceRating",
     "StaffUser",
     "Subscription",
+    "ThrottleHit",
+    "ThrottleLock",
     "UnansweredQuestion",
     "VerificationAttempt",
     "WechatAccessToken",

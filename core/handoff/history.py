@@ -13,6 +13,7 @@ from core.db.models import HandoffMessage, Outbox
 from core.db.utc import aware
 from core.handoff import store
 from core.notify import outbox
+from core.redaction import redact_events
 
 
 @dataclass
@@ -23,7 +24,6 @@ class ConversationItem:
     author: str  # citizen | bot | staff | note | system
     text: str | None
     custom: dict[str, Any] | None = field(default=None)
-    outbox_id: int | None = None  # rows from the outbox: the widget's delivery cursor
 
     def as_widget(self) -> dict[str, Any]:
         """JSON for the widget's history."""
@@ -32,14 +32,14 @@ class ConversationItem:
             "text": self.text,
             "custom": self.custom,
             "at": self.at.isoformat(),
-            "id": self.outbox_id,
         }
 
 
 def tracker_items(events: list[dict[str, Any]]) -> list[ConversationItem]:
-    """Citizen and bot turns from a Rasa tracker's events."""
+    """Citizen and bot turns from a Rasa tracker's events, verification secrets redacted
+    (core.redaction: the store already holds them redacted; older trackers may not)."""
     items = []
-    for event in events:
+    for event in redact_events(events):
         kind = event.get("event")
         if kind not in ("user", "bot") or not isinstance(event.get("timestamp"), int | float):
             continue
@@ -82,7 +82,6 @@ def _outbox_item(row: Outbox) -> ConversationItem:
         "staff" if row.kind == "staff_reply" else "system",
         row.text,
         row.payload,
-        row.id,
     )
 
 
@@ -109,22 +108,3 @@ def take_pending(session: Session, sender_id: str, now: dt.datetime) -> list[Con
     Each row is taken with a conditional UPDATE, so two open streams never both deliver it.
     """
     return [_outbox_item(row) for row in outbox.take_pending(session, sender_id, now)]
-
-
-def updates_after(
-    session: Session, sender_id: str, after_id: int, now: dt.datetime
-) -> list[ConversationItem]:
-    """Outbox rows of one widget sender newer than `after_id` (the tab's cursor), oldest first.
-
-    Every open tab of the conversation reads with its own cursor, so a staff reply reaches all
-    of them; the rows are marked delivered the first time any tab reads them.
-    """
-    return [_outbox_item(row) for row in outbox.read_after(session, sender_id, after_id, now)]
-
-
-def widget_cursor(session: Session, sender_id: str, now: dt.datetime) -> int:
-    """The newest outbox row id of a sender (0 when none): where a freshly loaded tab starts.
-
-    Rows up to it are in the history the tab just loaded, so they count as delivered."""
-    rows = outbox.read_after(session, sender_id, 0, now, limit=None)
-    return rows[-1].id if rows else 0

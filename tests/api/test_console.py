@@ -17,8 +17,10 @@ from core.handoff.tickets import request_handoff, route_to_open_ticket
 from core.staff import __main__ as staff_cli
 from core.staff import sessions as console_session
 from tests.api.console_helpers import PASSWORD, RasaWithApi, add_user, form_csrf, login
+from tests.factories import widget_session
 
-SENDER = "web:session-abc123"
+WEB_SESSION = widget_session()
+SENDER = f"web:{WEB_SESSION}"
 
 
 @pytest.fixture
@@ -186,13 +188,13 @@ def test_claim_reply_note_close_flow(agent, sessions, rasa):
         assert authors == ["citizen", "staff", "note"]
 
     # The citizen's widget receives the claim notice and the reply (not the note), once.
-    delivered = agent.get("/api/v1/conversations/session-abc123/updates").json()["messages"]
+    delivered = agent.get(f"/api/v1/conversations/{WEB_SESSION}/updates").json()["messages"]
     assert [(m["role"], m["text"]) for m in delivered][1] == ("staff", "您好，请提供护照号。")
     assert "需要核实" not in str(delivered)
-    assert agent.get("/api/v1/conversations/session-abc123/updates").json()["messages"] == []
+    assert agent.get(f"/api/v1/conversations/{WEB_SESSION}/updates").json()["messages"] == []
 
     # During the ticket, citizen messages go to the ticket, not to Rasa.
-    agent.post("/api/v1/messages", json={"session_id": "session-abc123", "text": "护照号是……"})
+    agent.post("/api/v1/messages", json={"session_id": WEB_SESSION, "text": "护照号是……"})
     assert rasa.received == []
 
     response = agent.post(f"/console/tickets/{ticket_id}/close", data={"csrf_token": token})
@@ -205,7 +207,7 @@ def test_claim_reply_note_close_flow(agent, sessions, rasa):
 
     # After closing, the bot answers again.
     answer = agent.post(
-        "/api/v1/messages", json={"session_id": "session-abc123", "text": "附加证明书"}
+        "/api/v1/messages", json={"session_id": WEB_SESSION, "text": "附加证明书"}
     )
     assert answer.json()["messages"][0]["custom"]["type"] == "kb_answer"
     assert rasa.received[-1]["sender"] == SENDER

@@ -16,6 +16,7 @@ from core.db.engine import session_scope
 from core.db.models import BotTurn, Feedback, UnansweredQuestion
 from core.handoff.tickets import request_handoff
 from tests.api.console_helpers import RasaWithApi, add_user, login
+from tests.factories import widget_session
 
 UTC = dt.UTC
 
@@ -93,7 +94,7 @@ def test_analytics_page_draws_svg_charts(settings, sessions):
         session.add(UnansweredQuestion(kind="fallback", text="<script>x</script>"))
         session.add(Feedback(kb_id="apostille_how_to_apply", helpful=True))
     with TestClient(create_app(settings, relay=relay)) as client:
-        client.post("/api/v1/messages", json={"session_id": "abcdefgh1", "text": "附加证明书"})
+        client.post("/api/v1/messages", json={"session_id": widget_session(), "text": "附加证明书"})
         login(client, "agent1")
         page = client.get("/console/analytics").text
     assert page.count("<svg") >= 4

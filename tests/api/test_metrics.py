@@ -9,6 +9,7 @@ from pydantic import SecretStr
 
 from api.main import create_app
 from core.conversation.relay import Relay
+from tests.factories import widget_session
 from tests.fakes import FakeRasa
 
 LOCAL = ("127.0.0.1", 50000)
@@ -29,7 +30,7 @@ def client_for(settings, sessions, rasa, **kwargs) -> TestClient:
 
 
 def post(client: TestClient, text: str) -> None:
-    response = client.post("/api/v1/messages", json={"session_id": "metrics-123", "text": text})
+    response = client.post("/api/v1/messages", json={"session_id": widget_session(), "text": text})
     assert response.status_code == 200
 
 

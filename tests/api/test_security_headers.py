@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.security import sha256_source, widget_style_source
 from core.conversation.relay import Relay
+from tests.factories import widget_session
 from tests.fakes import FakeRasa
 
 API = Path(__file__).resolve().parents[2] / "api"
@@ -93,7 +94,7 @@ def test_console_redirect_and_404_carry_the_headers_too(client):
 
 def test_api_json_is_not_cached_or_sniffed(client):
     response = client.post(
-        "/api/v1/messages", json={"session_id": "session-abc123", "text": "你好"}
+        "/api/v1/messages", json={"session_id": widget_session(), "text": "你好"}
     )
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
@@ -139,7 +140,7 @@ def preflight(client: TestClient, origin: str):
 def simple_post(client: TestClient, origin: str):
     return client.post(
         "/api/v1/messages",
-        json={"session_id": "session-cors-1", "text": "你好"},
+        json={"session_id": widget_session(), "text": "你好"},
         headers={"Origin": origin},
     )
 

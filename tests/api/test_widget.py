@@ -24,8 +24,10 @@ from core.handoff.tickets import (
 )
 from core.staff.users import create_user
 from tests.api.console_helpers import RasaWithApi
+from tests.factories import widget_session
 
-SESSION = "widget-session-1"
+SESSION = widget_session()
+OTHER_SESSION = widget_session()
 SENDER = f"web:{SESSION}"
 
 
@@ -77,7 +79,7 @@ def test_widget_rate_limits_each_session(settings, sessions, rasa):
         assert limited.status_code == 429
         assert limited.json()["error"]["code"] == "rate_limited"
         assert int(limited.headers["retry-after"]) >= 1
-        assert post(client, "别的会话", session_id="other-session-2").status_code == 200
+        assert post(client, "别的会话", session_id=OTHER_SESSION).status_code == 200
     assert len(rasa.received) == 4
 
 
@@ -102,7 +104,7 @@ def test_staff_reply_is_polled_once(client, sessions):
     ]
     assert first[1]["text"] == "请提供您的护照号。"
     assert client.get(f"/api/v1/conversations/{SESSION}/updates").json()["messages"] == []
-    other = client.get("/api/v1/conversations/other-session-2/updates").json()["messages"]
+    other = client.get(f"/api/v1/conversations/{OTHER_SESSION}/updates").json()["messages"]
     assert other == []
 
 

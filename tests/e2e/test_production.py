@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import threading
 import uuid
 from collections.abc import Iterator
@@ -24,7 +23,16 @@ from sqlalchemy import select, text
 from core.conversation.replies import PAYLOAD_TYPES
 from core.db.engine import build_engine, session_factory, session_scope
 from core.db.models import HandoffMessage, HandoffTicket
-from scripts.stack import PROD_ENDPOINTS, Stack, current_model, free_port, local_stack, rasa_service
+from scripts.stack import (
+    PROD_ENDPOINTS,
+    Stack,
+    current_model,
+    free_port,
+    local_stack,
+    new_widget_session,
+    rasa_auth,
+    rasa_service,
+)
 from tests.e2e.prod import (
     ADMIN_URL,
     REDIS_URL,
@@ -82,7 +90,7 @@ class Prod:
     def tracker(self, base: str, sender: str) -> dict:
         response = httpx.get(
             f"{base}/conversations/{sender}/tracker",
-            params={"token": self.stack.env["RASA_TOKEN"]},
+            headers=rasa_auth(self.stack.env["RASA_TOKEN"]),
             timeout=30,
         )
         response.raise_for_status()
@@ -222,7 +230,7 @@ def test_rasa_killed_mid_conversation_resumes_and_loses_nothing(prod: Prod) -> N
     assert say(prod.rasa, who, "LA-2026-000456")[-1]["need"] == "verification"
 
     # Killed while a widget message is in flight: answered, or kept for staff — never dropped.
-    flying = f"s{secrets.token_hex(6)}"
+    flying = new_widget_session(prod.api)
     result: dict[str, httpx.Response] = {}
     thread = threading.Thread(
         target=lambda: result.setdefault("r", prod.widget(flying, "附加证明书需要什么材料"))
@@ -238,7 +246,7 @@ def test_rasa_killed_mid_conversation_resumes_and_loses_nothing(prod: Prod) -> N
         assert ticket_texts(prod, f"web:{flying}") == ["附加证明书需要什么材料"]
 
     # Accepted while Rasa is down: parked in a ticket for staff, with the citizen's words.
-    down = f"s{secrets.token_hex(6)}"
+    down = new_widget_session(prod.api)
     reply = prod.widget(down, "我想咨询回国定居")
     assert reply.status_code == 200
     payload = reply.json()["messages"][0]["custom"]
@@ -263,7 +271,7 @@ def test_action_server_killed_hands_the_message_to_staff_and_recovers(prod: Prod
     try:
         ready = httpx.get(f"{prod.api}/readyz", timeout=30)
         assert ready.status_code == 503 and ready.json()["action_server"] == "unavailable"
-        session_id = f"s{secrets.token_hex(6)}"
+        session_id = new_widget_session(prod.api)
         reply = prod.widget(session_id, "附加证明书怎么办理")
         assert reply.status_code == 200
         payload = reply.json()["messages"][-1]["custom"]
@@ -271,7 +279,7 @@ def test_action_server_killed_hands_the_message_to_staff_and_recovers(prod: Prod
         assert ticket_texts(prod, f"web:{session_id}") == ["附加证明书怎么办理"]
     finally:
         restart(prod.stack, "actions")
-    fresh = prod.widget(f"s{secrets.token_hex(6)}", "附加证明书怎么办理")
+    fresh = prod.widget(new_widget_session(prod.api), "附加证明书怎么办理")
     assert fresh.json()["messages"][-1]["custom"]["type"] in ("kb_answer", "suggestions")
 
 
@@ -287,7 +295,7 @@ def test_postgresql_crash_and_restart_loses_no_accepted_message(
         stack, ports, _ = start_prod(tmp_path_factory.mktemp("pgcrash"), url, replicas=1)
         stack.up(timeout_s=400)
         api = f"http://127.0.0.1:{ports['api']}"
-        session_id = f"s{secrets.token_hex(6)}"
+        session_id = new_widget_session(prod.api)
 
         def widget(message: str) -> httpx.Response:
             return httpx.post(

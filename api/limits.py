@@ -1,0 +1,92 @@
+"""Request body limits and an access log without conversation ids.
+
+- `BodyLimit`: POST/PUT/PATCH bodies above MAX_BODY_BYTES (64 KB) get 413 before a route reads
+  them — by Content-Length at once, or while streaming when the length is not announced. The
+  console's forms (KB drafts) may be four times as large.
+- uvicorn's access log line names the path and query: widget URLs carry the session id (the key
+  to a conversation), WeChat callbacks an openid. `install_access_log_redaction` rewrites each
+  line's path with `core.logs.redact_path` and drops the client address.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.logs import redact_path
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+TOO_LARGE_ZH = "请求内容过大，未被处理。"
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` once the body passes the limit (answered as a JSON 413)."""
+
+    def __init__(self) -> None:
+        super().__init__(413, TOO_LARGE_ZH)
+
+
+class BodyLimit:
+    """413 for request bodies larger than `max_bytes` (4x under /console)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = 65536):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in WRITE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_bytes * (4 if scope["path"].startswith("/console") else 1)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _reject(send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge
+            return message
+
+        await self.app(scope, limited, send)
+
+
+async def _reject(send: Send) -> None:
+    body = ('{"error":{"code":"too_large","message":"' + TOO_LARGE_ZH + '"}}').encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class AccessLogRedaction(logging.Filter):
+    """uvicorn.access records: (client, method, path?query, http version, status)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5:
+            _client, method, path, version, status = args
+            record.args = ("-", method, redact_path(str(path)), version, status)
+        return True
+
+
+def install_access_log_redaction() -> None:
+    """Attach the filter to uvicorn's access logger once per process."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, AccessLogRedaction) for f in access.filters):
+        access.addFilter(AccessLogRedaction())
