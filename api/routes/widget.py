@@ -9,9 +9,9 @@ import re
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -22,10 +22,12 @@ from core.conversation.rasa_client import RasaUnavailable
 from core.conversation.relay import MessageRejected
 from core.db.engine import session_scope
 from core.db.throttle import Budget, Reservation, get_throttle
-from core.handoff.history import ConversationItem, citizen_history, take_pending
+from core.handoff.history import ConversationItem, citizen_history, updates_after, widget_cursor
+from core.handoff.ratings import RatingError, record_rating
 from core.hashing import salted_hash
 from core.kb.feedback import record_feedback
 from core.kb.schema import KB_ID_RE
+from core.notify.preferences import get_lang, set_lang
 from core.services import get_kb
 from core.settings import Settings
 
@@ -77,6 +79,9 @@ class MessageIn(BaseModel):
         pattern=SESSION_RE, description="The id from POST /api/v1/sessions (kept by the widget)"
     )
     text: str = Field(description="What the citizen typed (1–1,000 characters)")
+    lang: Literal["zh", "en"] | None = Field(
+        default=None, description="The widget's language; answers follow it where the KB has it"
+    )
 
 
 class BotMessageOut(BaseModel):
@@ -93,10 +98,22 @@ class HistoryItem(BaseModel):
     text: str | None
     custom: dict[str, Any] | None
     at: str
+    id: int | None = Field(default=None, description="Outbox row id (staff replies, notices)")
 
 
 class HistoryOut(BaseModel):
     messages: list[HistoryItem]
+    cursor: int = Field(
+        default=0, description="Newest outbox id included: pass it as `after` for updates"
+    )
+
+
+class RatingIn(BaseModel):
+    """The citizen's 1–5 rating of the human service of one closed ticket."""
+
+    session_id: str = Field(pattern=SESSION_RE)
+    ticket: int = Field(ge=1)
+    score: int = Field(ge=1, le=5)
 
 
 class FeedbackIn(BaseModel):
@@ -225,8 +242,12 @@ async def post_message(
         )
         response.headers["Retry-After"] = str(wait)
         return response
-    metadata = {"client": client_tag(request, settings)}  # the lookup's per-address budget
-    replies = await relay.handle(f"web:{body.session_id}", cleaned, metadata=metadata)
+    sender = f"web:{body.session_id}"
+    if body.lang is not None:
+        await asyncio.to_thread(_remember_lang, relay, sender, body.lang)
+    metadata = {"lang": body.lang} if body.lang else {}
+    metadata["client"] = client_tag(request, settings)  # the lookup's per-address budget
+    replies = await relay.handle(sender, cleaned, metadata=metadata)
     return MessagesOut(messages=[BotMessageOut(**m.as_dict()) for m in replies])
 
 
@@ -243,31 +264,45 @@ async def history(session_id: SessionId, relay: RelayDep) -> HistoryOut:
     except RasaUnavailable:
         events = []  # still show what the app database knows
 
-    def load() -> list[ConversationItem]:
+    def load() -> tuple[int, list[ConversationItem]]:
         with session_scope(relay.sessions) as session:
-            return citizen_history(session, sender, events)
+            cursor = widget_cursor(session, sender, dt.datetime.now(dt.UTC))
+            return cursor, citizen_history(session, sender, events)
 
-    items = await asyncio.to_thread(load)
-    return HistoryOut(messages=[HistoryItem(**item.as_widget()) for item in items])
+    cursor, items = await asyncio.to_thread(load)
+    return HistoryOut(messages=[HistoryItem(**item.as_widget()) for item in items], cursor=cursor)
 
 
-async def _take(relay: Any, sender: str) -> list[dict[str, Any]]:
+def _remember_lang(relay: Any, sender: str, lang: str) -> None:
+    """Keep the widget's language for messages staff and the system send later."""
+    with session_scope(relay.sessions) as session:
+        if get_lang(session, sender) != lang:
+            set_lang(session, sender, lang, dt.datetime.now(dt.UTC))
+
+
+async def _take(relay: Any, sender: str, after: int) -> list[dict[str, Any]]:
     def work() -> list[ConversationItem]:
         with session_scope(relay.sessions) as session:
-            return take_pending(session, sender, dt.datetime.now(dt.UTC))
+            return updates_after(session, sender, after, dt.datetime.now(dt.UTC))
 
     return [item.as_widget() for item in await asyncio.to_thread(work)]
+
+
+After = Annotated[
+    int, Query(ge=0, description="The newest outbox id this tab has (from history or updates)")
+]
 
 
 @router.get(
     "/conversations/{session_id}/updates",
     response_model=HistoryOut,
-    summary="Staff replies and notices not yet delivered (polling fallback)",
+    summary="Staff replies and notices newer than `after` (polling fallback)",
 )
-async def updates(session_id: SessionId, relay: RelayDep) -> HistoryOut:
-    """Pending staff messages for this session; each is returned once."""
-    items = await _take(relay, f"web:{session_id}")
-    return HistoryOut(messages=[HistoryItem(**item) for item in items])
+async def updates(session_id: SessionId, relay: RelayDep, after: After = 0) -> HistoryOut:
+    """Staff messages and notices after the tab's cursor; every tab gets each of them."""
+    items = await _take(relay, f"web:{session_id}", after)
+    cursor = max([after, *(item["id"] or 0 for item in items)])
+    return HistoryOut(messages=[HistoryItem(**item) for item in items], cursor=cursor)
 
 
 @router.get(
@@ -276,19 +311,29 @@ async def updates(session_id: SessionId, relay: RelayDep) -> HistoryOut:
     response_class=StreamingResponse,
 )
 async def events(
-    session_id: SessionId, request: Request, relay: RelayDep, settings: SettingsDep
+    session_id: SessionId,
+    request: Request,
+    relay: RelayDep,
+    settings: SettingsDep,
+    after: After = 0,
 ) -> StreamingResponse:
-    """An event stream of pending outbox rows; it ends after a while and the browser reconnects."""
+    """An event stream of outbox rows after the tab's cursor (each event carries its id, so a
+    reconnecting browser resumes from Last-Event-ID); it ends after a while and reconnects."""
     sender = f"web:{session_id}"
+    last_id = request.headers.get("last-event-id", "")
+    cursor = max(after, int(last_id)) if last_id.isdigit() else after
 
     async def stream() -> AsyncIterator[str]:
+        nonlocal cursor
         yield "retry: 1000\n\n"
         started = last_sent = time.monotonic()
         while time.monotonic() - started < settings.widget_stream_s:
             if await request.is_disconnected():
                 return
-            for item in await _take(relay, sender):
-                yield f"event: message\ndata: {json.dumps(item, ensure_ascii=False)}\n\n"
+            for item in await _take(relay, sender, cursor):
+                cursor = max(cursor, item["id"] or 0)
+                data = json.dumps(item, ensure_ascii=False)
+                yield f"id: {cursor}\nevent: message\ndata: {data}\n\n"
                 last_sent = time.monotonic()
             if time.monotonic() - last_sent > KEEPALIVE_S:
                 yield ": keep-alive\n\n"
@@ -318,4 +363,34 @@ async def feedback(body: FeedbackIn, relay: RelayDep) -> dict[str, str] | JSONRe
 
     if not await asyncio.to_thread(work):
         return error(404, "unknown_kb_id", "找不到该答案。")
+    return {"status": "recorded"}
+
+
+@router.post(
+    "/ratings",
+    status_code=201,
+    response_model=None,
+    summary="The citizen's 1–5 rating of the human service (after a ticket is closed)",
+    responses={409: {"description": "Not this conversation's closed ticket, or already rated"}},
+)
+async def rating(body: RatingIn, relay: RelayDep) -> dict[str, str] | JSONResponse:
+    """Store one rating per closed ticket of this conversation (no session id is stored)."""
+
+    def work() -> str | None:
+        with session_scope(relay.sessions) as session:
+            try:
+                record_rating(
+                    session,
+                    f"web:{body.session_id}",
+                    body.ticket,
+                    body.score,
+                    dt.datetime.now(dt.UTC),
+                )
+            except RatingError as exc:
+                return str(exc)
+            return None
+
+    problem = await asyncio.to_thread(work)
+    if problem is not None:
+        return error(409, "rating_refused", "无法提交评价。", reason=problem)
     return {"status": "recorded"}

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from api.security import sha256_source, widget_style_source
+from api.security import sha256_source
 from core.conversation.relay import Relay
 from tests.factories import widget_session
 from tests.fakes import FakeRasa
@@ -44,21 +44,25 @@ def test_demo_page_has_a_csp_without_unsafe_inline(client):
     policy = directives(response.headers["content-security-policy"])
     assert "'unsafe-inline'" not in policy["script-src"] + policy["style-src"]
     assert policy["default-src"] == ["'none'"] and policy["frame-ancestors"] == ["'none'"]
-    # the page's own <style> block and the one widget.js inserts are allowed by hash
+    # the page's own <style> block is allowed by hash; the widget's styles come from a file
     inline_style = re.search(r"<style>(.*?)</style>", response.text, re.DOTALL)
     assert inline_style is not None
-    assert sha256_source(inline_style.group(1)) in policy["style-src"]
-    assert widget_style_source() in policy["style-src"]
+    assert policy["style-src"] == ["'self'", sha256_source(inline_style.group(1))]
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "no-referrer"
 
 
-def test_widget_style_hash_is_found_in_widget_js():
-    # Guards the CSP against a reshaped widget.js: its css array must still be recognised.
-    source = widget_style_source()
-    assert source is not None and source.startswith("'sha256-")
-    assert ".qw-root{position:fixed" in (API / "static" / "widget.js").read_text(encoding="utf-8")
+def test_widget_brings_its_styles_as_a_stylesheet_not_inline(client):
+    script = (API / "static" / "widget.js").read_text(encoding="utf-8")
+    assert 'el("style")' not in script and "innerHTML" not in script
+    assert 'apiBase + "/widget.css"' in script
+    sheet = client.get("/widget.css")
+    assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/css")
+    assert ".qw-root{position:fixed" in sheet.text
+    assert sheet.headers["cross-origin-resource-policy"] == "cross-origin"
+    code = (API / "security.py").read_text(encoding="utf-8").split(chr(34) * 3)[2]
+    assert "widget.js" not in code  # security.py no longer parses the script
 
 
 def test_widget_script_stays_embeddable_in_other_sites(client):
@@ -77,7 +81,7 @@ def test_console_pages_have_strict_headers(client):
     policy = directives(response.headers["content-security-policy"])
     assert policy["frame-ancestors"] == ["'none'"]
     assert "'unsafe-inline'" not in " ".join(s for v in policy.values() for s in v)
-    assert "script-src" not in policy and policy["default-src"] == ["'none'"]
+    assert policy["script-src"] == ["'self'"] and policy["default-src"] == ["'none'"]
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["x-content-type-options"] == "nosniff"

@@ -95,17 +95,24 @@ def test_feedback_is_stored_without_the_session(client, sessions):
         assert [(r.kb_id, r.helpful) for r in rows] == [("apostille_how_to_apply", False)]
 
 
-def test_staff_reply_is_polled_once(client, sessions):
+def test_staff_reply_reaches_every_tab_by_its_own_cursor(client, sessions):
     staff_reply(sessions)
-    first = client.get(f"/api/v1/conversations/{SESSION}/updates").json()["messages"]
-    assert [(m["role"], m["custom"]["type"]) for m in first] == [
+    first = client.get(f"/api/v1/conversations/{SESSION}/updates").json()
+    assert [(m["role"], m["custom"]["type"]) for m in first["messages"]] == [
         ("system", "handoff"),
         ("staff", "staff_reply"),
     ]
-    assert first[1]["text"] == "请提供您的护照号。"
-    assert client.get(f"/api/v1/conversations/{SESSION}/updates").json()["messages"] == []
+    assert first["messages"][1]["text"] == "请提供您的护照号。"
+    assert first["cursor"] == first["messages"][1]["id"]
+    # A second tab (cursor 0) still gets both; the first tab, past its cursor, nothing new.
+    second = client.get(f"/api/v1/conversations/{SESSION}/updates?after=0").json()["messages"]
+    assert [m["id"] for m in second] == [m["id"] for m in first["messages"]]
+    after = client.get(f"/api/v1/conversations/{SESSION}/updates?after={first['cursor']}")
+    assert after.json() == {"messages": [], "cursor": first["cursor"]}
     other = client.get(f"/api/v1/conversations/{OTHER_SESSION}/updates").json()["messages"]
     assert other == []
+    with session_scope(sessions) as session:
+        assert all(row.sent_at is not None for row in session.scalars(select(Outbox)))
 
 
 def test_staff_reply_is_streamed_as_server_sent_events(settings, sessions, rasa):
@@ -117,8 +124,15 @@ def test_staff_reply_is_streamed_as_server_sent_events(settings, sessions, rasa)
         assert '"text": "<b>您好</b>"' in response.text
         with session_scope(sessions) as session:
             assert all(row.sent_at is not None for row in session.scalars(select(Outbox)))
-        again = client.get(f"/api/v1/conversations/{SESSION}/events")
-        assert "event: message" not in again.text
+            newest = max(row.id for row in session.scalars(select(Outbox)))
+        assert f"id: {newest}\n" in response.text
+        # Another tab streaming from the start gets it too; a reconnect resumes after its id.
+        other_tab = client.get(f"/api/v1/conversations/{SESSION}/events")
+        assert '"text": "<b>您好</b>"' in other_tab.text
+        resumed = client.get(
+            f"/api/v1/conversations/{SESSION}/events", headers={"Last-Event-ID": str(newest)}
+        )
+        assert "event: message" not in resumed.text
 
 
 def test_history_merges_bot_turns_ticket_messages_and_delivered_replies(client, sessions, rasa):
@@ -133,10 +147,14 @@ def test_history_merges_bot_turns_ticket_messages_and_delivered_replies(client, 
         },
     ]
     staff_reply(sessions)
-    undelivered = client.get(f"/api/v1/conversations/{SESSION}/messages").json()["messages"]
-    assert [m["role"] for m in undelivered] == ["user", "bot", "user"]  # replies not yet sent
-    client.get(f"/api/v1/conversations/{SESSION}/updates")
-    history = client.get(f"/api/v1/conversations/{SESSION}/messages").json()["messages"]
+    loaded = client.get(f"/api/v1/conversations/{SESSION}/messages").json()
+    history = loaded["messages"]
+    # A tab that loads the history sees the staff messages written so far (and its cursor is
+    # past them, so its stream does not repeat them).
+    assert loaded["cursor"] == history[-1]["id"]
+    assert client.get(
+        f"/api/v1/conversations/{SESSION}/updates?after={loaded['cursor']}"
+    ).json()["messages"] == []
     assert [(m["role"], m["text"]) for m in history] == [
         ("user", "附加证明书怎么办理？"),
         ("bot", "答复"),
@@ -152,7 +170,7 @@ def test_history_without_rasa_still_shows_the_app_database_part(client, sessions
     rasa.down = True
     history = client.get(f"/api/v1/conversations/{SESSION}/messages")
     assert history.status_code == 200
-    assert [m["text"] for m in history.json()["messages"]] == ["我要找人工"]
+    assert [m["role"] for m in history.json()["messages"]] == ["user", "system", "staff"]
 
 
 @pytest.mark.parametrize("path", ["messages", "updates", "events"])
