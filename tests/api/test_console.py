@@ -149,7 +149,7 @@ def test_queue_lists_emergencies_first_and_highlighted(agent, sessions):
     urgent = open_ticket(sessions, "tg:42", "在国外被扣押了", priority="urgent")
     page = agent.get("/console").text
     assert page.index(f'data-ticket="{urgent}"') < page.index(f'data-ticket="{normal}"')
-    assert f'<tr class="urgent" data-ticket="{urgent}">' in page
+    assert f'<tr class="urgent flash" data-ticket="{urgent}" data-priority="urgent"' in page
     assert "在国外被扣押了" in page and "Telegram" in page
 
 
@@ -191,7 +191,9 @@ def test_claim_reply_note_close_flow(agent, sessions, rasa):
     delivered = agent.get(f"/api/v1/conversations/{WEB_SESSION}/updates").json()["messages"]
     assert [(m["role"], m["text"]) for m in delivered][1] == ("staff", "您好，请提供护照号。")
     assert "需要核实" not in str(delivered)
-    assert agent.get(f"/api/v1/conversations/{WEB_SESSION}/updates").json()["messages"] == []
+    cursor = delivered[-1]["id"]
+    updates = f"/api/v1/conversations/{WEB_SESSION}/updates?after={cursor}"
+    assert agent.get(updates).json()["messages"] == []
 
     # During the ticket, citizen messages go to the ticket, not to Rasa.
     agent.post("/api/v1/messages", json={"session_id": WEB_SESSION, "text": "护照号是……"})
