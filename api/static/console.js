@@ -113,7 +113,16 @@
         node.setAttribute("data-html", html);
         var doc = new DOMParser().parseFromString("<div>" + html + "</div>", "text/html");
         var fresh = doc.body.firstChild;
+        // Keep the keyboard focus on the same link or control across the swap.
+        var active = document.activeElement, key = null;
+        if (active && node.contains(active)) key = active.getAttribute("href") || active.id || null;
         node.replaceChildren.apply(node, Array.prototype.slice.call(fresh.childNodes));
+        if (key) {
+          var again = Array.prototype.find.call(node.querySelectorAll("[href],[id]"), function (n) {
+            return n.getAttribute("href") === key || n.id === key;
+          });
+          if (again) again.focus();
+        }
         var marker = node.querySelector("[data-ticket-state]");
         var changed = document.getElementById("state-changed");
         if (marker && changed && marker.getAttribute("data-ticket-state") !== node.getAttribute("data-state")) changed.hidden = false;
