@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 
+from core.conversation.widget_sessions import mint
 from core.kb import load_kb
 from core.kb.search import BM25Index
 from scripts.stack import (
@@ -31,6 +32,7 @@ from scripts.stack import (
     free_port,
     http_ok,
     local_stack,
+    rasa_auth,
     rasa_service,
 )
 
@@ -126,11 +128,15 @@ async def run_load(
 
 
 def timed_post(
-    url: str, body_of: Callable[[str, str], dict], check: Callable[[httpx.Response], bool]
+    url: str,
+    body_of: Callable[[str, str], dict],
+    check: Callable[[httpx.Response], bool],
+    headers: dict[str, str] | None = None,
 ):
     async def post(client: httpx.AsyncClient, sender: str, text: str) -> float:
+        body = body_of(sender, text)
         start = time.perf_counter()
-        response = await client.post(url, json=body_of(sender, text))
+        response = await client.post(url, json=body, headers=headers)
         elapsed = (time.perf_counter() - start) * 1000
         if response.status_code != 200 or not check(response):
             raise RuntimeError(f"bad reply {response.status_code}")
@@ -140,8 +146,15 @@ def timed_post(
 
 
 def scenarios(
-    rasa: str, api: str, token: str
+    rasa: str, api: str, token: str, widget_secret: str = ""
 ) -> dict[str, Callable[[httpx.AsyncClient, str], Awaitable[list[float]]]]:
+    # The api takes only session ids it signed: one per simulated sender, minted locally with
+    # the stack's WIDGET_SESSION_SECRET (asking POST /api/v1/sessions would load the api too).
+    sessions: dict[str, str] = {}
+
+    def session_of(sender: str) -> str:
+        return sessions.setdefault(sender, mint(widget_secret, int(time.time())))
+
     webhook = timed_post(
         f"{rasa}/webhooks/rest/webhook",
         lambda s, t: {"sender": s, "message": t},
@@ -149,13 +162,14 @@ def scenarios(
     )
     widget = timed_post(
         f"{api}/api/v1/messages",
-        lambda s, t: {"session_id": s.replace("bench-", "bench")[:64], "text": t},
+        lambda s, t: {"session_id": session_of(s), "text": t},
         lambda r: bool(r.json().get("messages")),
     )
     parse = timed_post(
-        f"{rasa}/model/parse?token={token}",
+        f"{rasa}/model/parse",
         lambda s, t: {"text": t},
         lambda r: "intent" in r.json(),
+        headers=rasa_auth(token),
     )
 
     async def kb(client: httpx.AsyncClient, sender: str) -> list[float]:
@@ -400,10 +414,16 @@ def load_label(name: str, users: int) -> str:
 
 
 async def measure(
-    rasa: str, api: str, token: str, database_url: str, quick: bool, stock: str | None
+    rasa: str,
+    api: str,
+    token: str,
+    database_url: str,
+    quick: bool,
+    stock: str | None,
+    widget_secret: str = "",
 ) -> list[tuple[str, dict[str, float]]]:
     rows = []
-    runs = dict(scenarios(rasa, api, token))
+    runs = dict(scenarios(rasa, api, token, widget_secret))
     if stock is not None:  # the stock model has no dialogue policies: NLU is all it serves
         runs["baseline: stock Rasa pipeline /model/parse (NLU only)"] = scenarios(
             stock, api, token
@@ -454,7 +474,15 @@ def main(argv: list[str]) -> int:
                     start_stock(stack, Path(tmp), stock_model, token)
                 )
             rows = asyncio.run(
-                measure(rasa, api, token, stack.env["DATABASE_URL"], args.quick, stock_url)
+                measure(
+                    rasa,
+                    api,
+                    token,
+                    stack.env["DATABASE_URL"],
+                    args.quick,
+                    stock_url,
+                    stack.env["WIDGET_SESSION_SECRET"],
+                )
             )
             memory = {s.name: rss_mb(s.proc.pid) for s in stack.services if s.proc}
         finally:

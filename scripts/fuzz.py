@@ -33,6 +33,7 @@ import httpx
 
 from core.conversation.rasa_client import pair_messages
 from core.conversation.replies import PAYLOAD_TYPES
+from core.conversation.widget_sessions import mint
 from scripts.stack import Stack, current_model, http_ok, local_stack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -236,15 +237,21 @@ def _malformed(rng: random.Random, kind: str, target: str, sender: str) -> Probe
     raise ValueError(kind)
 
 
-def generate(n: int, seed: int = 8) -> Iterator[Probe]:
-    """`n` probes, alternating targets; senders from a pool so some conversations carry state."""
+def generate(n: int, seed: int = 8, widget_secret: str | None = None) -> Iterator[Probe]:
+    """`n` probes, alternating targets; senders from a pool so some conversations carry state.
+
+    The widget takes only session ids its api signed: with the stack's WIDGET_SESSION_SECRET
+    each pooled widget sender gets one (without it, widget probes test the 401 path only)."""
     rng = random.Random(seed)
     kinds, weights = zip(*CATEGORIES.items(), strict=True)
     run = f"{seed:x}{int(time.time()) % 100_000:05d}"
+    signed: dict[str, str] = {}
     for index in range(n):
         target = ("webhook", "widget")[index % 2]
         kind = rng.choices(kinds, weights)[0]
         sender = f"fuzz{run}-{rng.randrange(400):03d}"
+        if target == "widget" and widget_secret:
+            sender = signed.setdefault(sender, mint(widget_secret, int(time.time())))
         if kind in {"surrogate_escape", "invalid_json", "wrong_type", "wrong_content_type"}:
             yield _malformed(rng, kind, target, sender)
             continue
@@ -571,7 +578,7 @@ def main(argv: list[str]) -> int:
                 for failure in schema.failures:
                     print(failure, "\n")
             print(f"{args.messages} random messages …", flush=True)
-            probes = list(generate(args.messages, args.seed))
+            probes = list(generate(args.messages, args.seed, stack.env["WIDGET_SESSION_SECRET"]))
             fuzz = asyncio.run(send_probes(rasa, api, probes, args.concurrency))
             health = processes_healthy(stack)
             tracebacks = log_tracebacks(stack)

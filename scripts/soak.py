@@ -22,7 +22,6 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ import httpx
 
 from scripts.bench import pct, rss_mb
 from scripts.fuzz import KNOWN_TYPES, machine_note, processes_healthy, update_section
-from scripts.stack import Stack, current_model, local_stack
+from scripts.stack import Stack, current_model, local_stack, new_widget_session
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,7 +81,7 @@ class User:
         self.new_session()
 
     def new_session(self) -> None:
-        self.session = f"soak-{uuid.uuid4().hex[:16]}"
+        self.session = new_widget_session(self.api)  # issued by the api, as the widget's are
         self.tally.senders.add(f"web:{self.session}")
 
     async def say(self, text: str) -> list[dict]:
@@ -202,7 +201,7 @@ def warm_up(api: str) -> None:
     """One sequential conversation first: the action server loads the KB and the embedding
     model on its first request, which under 50 concurrent first requests exceeds Rasa's action
     timeout (measured separately: see docs/reliability.md). Not counted."""
-    session = f"warmup-{uuid.uuid4().hex[:12]}"
+    session = new_widget_session(api)
     for text in WARM_UP:
         httpx.post(
             f"{api}/api/v1/messages", json={"session_id": session, "text": text}, timeout=300

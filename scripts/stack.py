@@ -335,8 +335,10 @@ def local_stack(
     env = {
         "HASH_SALT": DEV_SALT,
         "LOG_SALT": DEV_SALT,
-        # Load tests and e2e tests open many widget sessions from one address.
+        # Load tests and e2e tests open many widget sessions from one address; they may also
+        # sign session ids themselves (core.conversation.widget_sessions.mint).
         "WIDGET_SESSIONS_PER_HOUR": "1000000",
+        "WIDGET_SESSION_SECRET": secrets.token_urlsafe(24),
     }
     if database_url is None:
         env["TRACKER_DATABASE_URL"] = f"sqlite:///{work / 'tracker.db'}"  # for the retention job

@@ -29,7 +29,10 @@ from core.cases.sync import (
 )
 from core.db.engine import get_engine, session_factory, session_scope
 from core.db.models import ApiToken, Case, IdempotencyRecord
-from core.staff.tokens import find_token
+from core.db.throttle import get_throttle
+from core.settings import Settings
+from core.staff.audit import audit
+from core.staff.tokens import find_token, mark_used
 
 router = APIRouter(
     prefix="/api/v1",
@@ -40,7 +43,10 @@ router = APIRouter(
         403: {"description": "The token's role may not do this"},
     },
 )
-bearer = HTTPBearer(auto_error=False, description="Token created with `python -m core.staff create-token`")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="Token from `python -m core.staff tokens create` (integration writes, staff reads)",
+)
 
 
 class AuthError(Exception):
@@ -61,27 +67,54 @@ def get_session(settings: SettingsDep) -> Any:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def require_token(
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+def _authorize(
+    request: Request,
+    settings: Settings,
+    credentials: HTTPAuthorizationCredentials | None,
+    role: str,
 ) -> ApiToken:
-    """Any valid token."""
+    """The token if it is valid and has `role`; AuthError otherwise. Every use of a valid token
+    is audited (its own transaction: a refused write is recorded too) and stamps last_used_at."""
     if credentials is None or not credentials.credentials:
         raise AuthError(401, "缺少访问令牌（Authorization: Bearer …）。")
-    token = find_token(session, credentials.credentials)
-    if token is None:
-        raise AuthError(401, "访问令牌无效或已撤销。")
+    route = getattr(request.scope.get("route"), "path", request.url.path)
+    with session_scope(session_factory(get_engine(settings.database_url))) as session:
+        token = find_token(session, credentials.credentials)
+        if token is None:
+            raise AuthError(401, "访问令牌无效或已撤销。")
+        allowed = token.role == role
+        mark_used(token, dt.datetime.now(dt.UTC))
+        audit(
+            session,
+            f"token:{token.name}"[:64],
+            "api_token_use" if allowed else "api_token_refused",
+            f"{request.method} {route}"[:128],
+            {"token": token.id, "reference": request.path_params.get("reference")},
+        )
+    if not allowed:
+        message = (
+            "该令牌只能读取，不能写入业务数据。"
+            if token.role == "staff"
+            else "该令牌无权读取业务数据。"
+        )
+        raise AuthError(403, message)
     return token
 
 
-def require_staff(token: Annotated[ApiToken, Depends(require_token)]) -> ApiToken:
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def require_writer(request: Request, settings: SettingsDep, credentials: Credentials) -> ApiToken:
+    """Only integration tokens (the office's case systems) may write."""
+    return _authorize(request, settings, credentials, "integration")
+
+
+def require_staff(request: Request, settings: SettingsDep, credentials: Credentials) -> ApiToken:
     """Only staff tokens may read case data."""
-    if token.role != "staff":
-        raise AuthError(403, "该令牌无权读取业务数据。")
-    return token
+    return _authorize(request, settings, credentials, "staff")
 
 
-TokenDep = Annotated[ApiToken, Depends(require_token)]
+TokenDep = Annotated[ApiToken, Depends(require_writer)]
 StaffDep = Annotated[ApiToken, Depends(require_staff)]
 
 
@@ -269,6 +302,7 @@ def get_lockouts(session: SessionDep, token: StaffDep, settings: SettingsDep) ->
             _now(),
             max_failures=settings.lockout_max_failures,
             window_s=settings.lockout_window_s,
+            throttle=get_throttle(settings.redis_url),
         )
     ]
 

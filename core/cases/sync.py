@@ -25,6 +25,7 @@ from core.cases.rules import (
     status_of,
 )
 from core.db.models import Case, CaseEvent
+from core.db.throttle import DatabaseThrottle, Throttle
 from core.db.utc import aware
 from core.notify import outbox
 
@@ -254,16 +255,26 @@ class Lockout:
 
 
 def active_lockouts(
-    session: Session, now: dt.datetime, *, max_failures: int = 5, window_s: int = 900
+    session: Session,
+    now: dt.datetime,
+    *,
+    max_failures: int = 5,
+    window_s: int = 900,
+    throttle: Throttle | None = None,
 ) -> list[Lockout]:
-    """References and senders currently locked out (for staff)."""
+    """References and senders currently locked out (for staff): from the recorded failures,
+    and the escalated reference locks of the lookup budgets (core/cases/guard.py)."""
     since = now - dt.timedelta(seconds=window_s)
-    out = [
-        Lockout(
-            subject if kind == "reference" else f"sender:{subject[:12]}",
-            count,
-            aware(oldest) + dt.timedelta(seconds=window_s),
-        )
-        for kind, subject, count, oldest in store.failures_at_least(session, since, max_failures)
-    ]
-    return sorted(out, key=lambda lock: lock.until)
+    found: dict[str, Lockout] = {}
+    for kind, subject, count, oldest in store.failures_at_least(session, since, max_failures):
+        name = subject if kind == "reference" else f"sender:{subject[:12]}"
+        found[name] = Lockout(name, count, aware(oldest) + dt.timedelta(seconds=window_s))
+    for lock in (throttle or DatabaseThrottle()).locks(session, now):
+        if lock.key.startswith("lookup:ref:"):
+            name = lock.key.removeprefix("lookup:ref:")
+            failures = found[name].failures if name in found else max_failures
+            until = max(lock.until, found[name].until) if name in found else lock.until
+            found[name] = Lockout(name, failures, until)
+        elif lock.key == "lookup:global":
+            found["*"] = Lockout("*", max_failures, lock.until)
+    return sorted(found.values(), key=lambda lock: lock.until)

@@ -94,6 +94,8 @@ def list_drafts(session: Session) -> list[KbDraft]:
 def update_draft(session: Session, draft_id: int, fields: DraftFields) -> KbDraft:
     """Save the editor's changes to an open draft."""
     draft = _open_draft(session, draft_id)
+    if fields.topic.strip() not in TOPICS:
+        raise DraftError([f"主题必须是知识库的主题之一（{', '.join(TOPICS)}）。"])
     draft.kb_id = fields.kb_id.strip()
     draft.topic = fields.topic.strip()
     draft.title = fields.title.strip()
@@ -118,6 +120,20 @@ def entry_data(draft: KbDraft, today: dt.date) -> dict[str, object]:
     }
 
 
+def entry_path(kb_dir: Path, topic: str, kb_id: str) -> Path:
+    """kb/<topic>/<id>.yml for a KB topic and a snake_case id, and never a path outside kb/
+    (a topic such as `../..` once wrote wherever it pointed); DraftError otherwise."""
+    if topic not in TOPICS:
+        raise DraftError([f"主题必须是知识库的主题之一（{', '.join(TOPICS)}）。"])
+    if not KB_ID_RE.fullmatch(kb_id):
+        raise DraftError(["条目 id 必须是小写英文、数字和下划线（snake_case）。"])
+    root = kb_dir.resolve()
+    target = (root / topic / f"{kb_id}.yml").resolve()
+    if not target.is_relative_to(root) or target.parent == root:
+        raise DraftError(["条目文件必须位于知识库目录 kb/<主题>/ 之内。"])
+    return kb_dir / topic / f"{kb_id}.yml"
+
+
 def approve_draft(
     session: Session, draft_id: int, kb_dir: Path, approver: str, today: dt.date
 ) -> Path:
@@ -125,9 +141,7 @@ def approve_draft(
     draft = _open_draft(session, draft_id)
     if draft.kind == "review":
         return _approve_review(session, draft, kb_dir, approver, today)
-    if not KB_ID_RE.match(draft.kb_id):
-        raise DraftError(["条目 id 必须是小写英文、数字和下划线（snake_case）。"])
-    target = kb_dir / draft.topic / f"{draft.kb_id}.yml"
+    target = entry_path(kb_dir, draft.topic, draft.kb_id)
     if target.exists():
         raise DraftError([f"条目 {draft.kb_id} 已存在，请换一个 id。"])
     text = yaml.safe_dump(entry_data(draft, today), allow_unicode=True, sort_keys=False, width=100)
@@ -221,7 +235,7 @@ def _approve_review(
     session: Session, draft: KbDraft, kb_dir: Path, approver: str, today: dt.date
 ) -> Path:
     """Write the reviewed entry back to its file with `last_reviewed: today`."""
-    target = kb_dir / draft.topic / f"{draft.kb_id}.yml"
+    target = entry_path(kb_dir, draft.topic, draft.kb_id)
     if not target.exists():
         raise DraftError(
             [f"条目文件 {target.relative_to(kb_dir)} 不存在（主题不能在复核时更改）。"]

@@ -1,10 +1,14 @@
 """Bearer tokens for the integration API: stored only as SHA-256 hashes.
 
-`python -m core.staff create-token NAME [--role integration|staff]` prints a token once.
+Roles: `integration` tokens write (the office's case systems push cases and events), `staff`
+tokens only read (a case, the lockouts). `python -m core.staff tokens create NAME [--role …]`
+prints a token once; `tokens list` and `tokens revoke ID` (also on the console's tokens page)
+manage them; every use is written to the audit log and stamps `last_used_at`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -12,6 +16,7 @@ import secrets
 from sqlalchemy.orm import Session
 
 from core.db.models import ApiToken
+from core.db.utc import aware
 from core.staff import store
 
 ROLES = ("integration", "staff")
@@ -37,3 +42,25 @@ def find_token(session: Session, token: str) -> ApiToken | None:
     digest = token_hash(token)
     record = store.find_active_token(session, digest)
     return record if record and hmac.compare_digest(record.token_hash, digest) else None
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    """Every token, revoked ones too, newest first (never the token itself)."""
+    return store.list_tokens(session)
+
+
+def revoke_token(session: Session, token_id: int, now: dt.datetime) -> ApiToken:
+    """Revoke a token (ValueError when there is no such token)."""
+    record = session.get(ApiToken, token_id)
+    if record is None:
+        raise ValueError(f"no token with id {token_id}")
+    if record.revoked_at is None:
+        record.revoked_at = now
+        session.flush()
+    return record
+
+
+def mark_used(record: ApiToken, now: dt.datetime) -> None:
+    """Stamp the token's last use (at most once a minute: no write per request)."""
+    if record.last_used_at is None or aware(record.last_used_at) < now - dt.timedelta(minutes=1):
+        record.last_used_at = now

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 import pytest
 from sqlalchemy import select
 
 from core.db.engine import build_engine, session_factory, session_scope
 from core.db.models import HandoffTicket
+from scripts.stack import new_widget_session
 from tests.e2e.conftest import API_PORT
 
 pytestmark = pytest.mark.e2e
@@ -138,7 +137,7 @@ def test_handoff_creates_ticket(convo, database_url):
 
 
 def test_widget_relay_round_trip(stack):
-    session_id = uuid.uuid4().hex
+    session_id = new_widget_session(f"http://127.0.0.1:{API_PORT}")
     response = httpx.post(
         f"http://127.0.0.1:{API_PORT}/api/v1/messages",
         json={"session_id": session_id, "text": "附加证明书怎么办理？"},

@@ -22,7 +22,7 @@ API = f"http://127.0.0.1:{API_PORT}"
 
 
 def test_random_and_malformed_messages_get_valid_replies(stack: Stack):
-    probes = list(generate(240, seed=11))
+    probes = list(generate(240, seed=11, widget_secret=stack.env["WIDGET_SESSION_SECRET"]))
     result = asyncio.run(send_probes(RASA, API, probes, concurrency=4))
     problems = [f"{o.probe.target} {o.probe.kind} {o.status}: {o.problem}" for o in result.failures]
     assert not problems, "\n".join(problems[:20])

@@ -1,7 +1,7 @@
 """Staff console (/console), one module per page: `auth` (login, logout), `prefs` (language,
 script), `tickets` (live queue, claim / reply / note / transfer / close), `search`, `replies`
 (KB answers and saved replies to insert), `review` (KB review queue), `users`, `drafts` (KB
-drafts), `analytics`, `audit`; `common` holds the session, roles, CSRF, templates and security
+drafts), `analytics`, `audit`, `tokens` (integration API tokens); `common` holds the session, roles, CSRF, templates and security
 headers they share, `i18n` the console's English.
 
 Server-rendered (Jinja2, autoescaped).
@@ -21,6 +21,7 @@ from api.routes.console import (
     review,
     search,
     tickets,
+    tokens,
     users,
 )
 from api.routes.console.common import install
@@ -28,5 +29,17 @@ from api.routes.console.common import install
 __all__ = ["install", "router"]
 
 router = APIRouter()
-for page in (auth, prefs, tickets, search, replies, review, audit, users, analytics, drafts):
+for page in (
+    auth,
+    prefs,
+    tickets,
+    search,
+    replies,
+    review,
+    audit,
+    users,
+    tokens,
+    analytics,
+    drafts,
+):
     router.include_router(page.router)

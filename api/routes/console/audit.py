@@ -1,19 +1,71 @@
-"""The audit log: the newest staff actions (admins only)."""
+"""The audit log (admins only): filter by actor, action, target and dates; 50 a page."""
 
 from __future__ import annotations
 
-from fastapi import Request
+import datetime as dt
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.routes.console.common import CurrentDep, db, page_router, render, require
-from core.staff.audit import recent_audit
+from core.staff.audit import AuditFilter, audit_actions, search_audit
 
 router = page_router()
+Text = Annotated[str | None, Query(max_length=128)]
+
+
+def _day(value: str | None) -> dt.datetime | None:
+    try:
+        return (
+            dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), dt.UTC) if value else None
+        )
+    except ValueError:
+        return None
 
 
 @router.get("/audit", response_class=HTMLResponse)
-async def audit_page(request: Request, current: CurrentDep) -> HTMLResponse:
-    """The newest staff actions (admins only)."""
+async def audit_page(
+    request: Request,
+    current: CurrentDep,
+    actor: Text = None,
+    action: Text = None,
+    target: Text = None,
+    since: Annotated[str | None, Query(max_length=10)] = None,
+    until: Annotated[str | None, Query(max_length=10)] = None,
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+) -> HTMLResponse:
+    """Staff actions, newest first, narrowed by the filters (`until` includes that day)."""
     require(current, "admin")
-    entries = await db(request, recent_audit, 300)
-    return render(request, "audit.html", current, entries=entries)
+    end = _day(until)
+    where = AuditFilter(
+        actor or None,
+        action or None,
+        target or None,
+        _day(since),
+        end + dt.timedelta(days=1) if end else None,
+    )
+
+    def load(session):  # type: ignore[no-untyped-def]
+        entries, pages = search_audit(session, where, page)
+        return entries, pages, audit_actions(session)
+
+    entries, pages, actions = await db(request, load)
+    query = urlencode(
+        {k: v for k, v in {"actor": actor, "action": action, "target": target,
+                           "since": since, "until": until}.items() if v}
+    )  # fmt: skip
+    return render(
+        request,
+        "audit.html",
+        current,
+        entries=entries,
+        where=where,
+        actions=actions,
+        page=min(page, pages),
+        pages=pages,
+        since=since or "",
+        until=until or "",
+        query=query,
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Annotated
 
 from fastapi import Form, HTTPException, Request
@@ -22,11 +21,12 @@ from api.routes.console.common import (
     page_router,
     record,
     render,
-    secret_of,
     secure_cookies,
     set_session_cookie,
     settings_of,
 )
+from api.routes.widget import client_tag
+from core.db.throttle import Budget, get_throttle
 from core.staff import sessions as console_session
 from core.staff import users as staff
 
@@ -69,49 +69,105 @@ async def login(
     password: Annotated[str, Form(max_length=256)] = "",
     csrf_token: CsrfField = None,
 ) -> Response:
-    """Check credentials; lock the account after repeated failures."""
+    """Check credentials; lock the name after repeated failures, throttle the address."""
     if not console_session.tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
         raise HTTPException(403, CSRF_FAILED_ZH)
     now = dt.datetime.now(dt.UTC)
+    settings = settings_of(request)
+    throttle = get_throttle(settings.redis_url)
+    per_address = Budget(
+        f"login:addr:{client_tag(request, settings)}",
+        settings.login_address_max_failures,
+        settings.login_address_window_s,
+    )
 
-    def attempt(session: Session) -> staff.Staff | str:
+    def attempt(session: Session) -> tuple[staff.Staff | str, str | None]:
+        reservation = throttle.reserve(session, [per_address], now)
+        if not reservation.ok:
+            record(session, username[:64] or "-", "login_throttled", None)
+            return "throttled", None
         try:
             user = staff.authenticate(session, username, password, now)
         except staff.AccountLocked:
             record(session, username[:64] or "-", "login_locked", None)
-            return "locked"
+            return "locked", None
         except staff.LoginFailed:
             record(session, username[:64] or "-", "login_failed", None)
-            return "failed"
+            return "failed", None
+        throttle.release(session, reservation)
+        token, _ = console_session.open_session(
+            session, user.id, now, settings.console_session_max_s
+        )
         record(session, user.username, "login", None)
-        return user
+        return user, token
 
-    result = await db(request, attempt)
+    result, token = await db(request, attempt)
+    if result == "throttled":
+        return _login_form(request, "此网络地址的登录尝试过多，请稍后再试。", 429)
     if result == "locked":
         return _login_form(
             request, f"登录失败次数过多，账户已锁定 {staff.LOCK_MINUTES} 分钟，请稍后再试。", 429
         )
-    if not isinstance(result, staff.Staff):
+    if not isinstance(result, staff.Staff) or token is None:
         return _login_form(request, "用户名或密码错误。", 401)
-    issued = int(time.time())
-    session = console_session.ConsoleSession(
-        result.id,
-        issued,
-        issued + settings_of(request).console_session_idle_s,
-        console_session.new_csrf(),
-    )
     response = RedirectResponse("/console", status_code=303)
-    set_session_cookie(request, response, console_session.encode(secret_of(request), session))
+    set_session_cookie(request, response, token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
     return response
 
 
 @router.post("/logout")
 async def logout(request: Request, current: CurrentDep, csrf_token: CsrfField = None) -> Response:
-    """End the session."""
+    """End the session (server-side: the cookie cannot be replayed)."""
     check_csrf(current, csrf_token)
-    await db(request, record, current.staff.username, "logout", None)
-    request.state.refreshed_session = None
+
+    def work(session: Session) -> None:
+        console_session.revoke(session, current.session.id, dt.datetime.now(dt.UTC))
+        record(session, current.staff.username, "logout", None)
+
+    await db(request, work)
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/console")
     return response
+
+
+@router.get("/password", response_class=HTMLResponse)
+async def password_page(request: Request, current: CurrentDep) -> HTMLResponse:
+    """Change one's own password."""
+    return render(request, "password.html", current, error=None, done=False)
+
+
+@router.post("/password", response_class=HTMLResponse)
+async def change_password(
+    request: Request,
+    current: CurrentDep,
+    old_password: Annotated[str, Form(max_length=256)] = "",
+    new_password: Annotated[str, Form(max_length=256)] = "",
+    repeat_password: Annotated[str, Form(max_length=256)] = "",
+    csrf_token: CsrfField = None,
+) -> HTMLResponse:
+    """Check the current password, set the new one, end every other session of this user."""
+    check_csrf(current, csrf_token)
+    if new_password != repeat_password:
+        return render(request, "password.html", current, 422, error="两次输入的新密码不一致。")
+    me = current.staff
+
+    def work(session: Session) -> str | None:
+        try:
+            staff.change_password(
+                session,
+                me.id,
+                old_password,
+                new_password,
+                dt.datetime.now(dt.UTC),
+                keep=current.session.id,
+            )
+        except staff.StaffError as exc:
+            return str(exc)
+        record(session, me.username, "change_password", f"user:{me.username}")
+        return None
+
+    problem = await db(request, work)
+    if problem is not None:
+        return render(request, "password.html", current, 422, error=problem)
+    return render(request, "password.html", current, error=None, done=True)

@@ -1,15 +1,15 @@
-"""What every console page shares: the signed session (login required), roles, CSRF checks,
+"""What every console page shares: the session (login required), roles, CSRF checks,
 templates, security headers, database access off the event loop, the audit helper.
 
-Sessions are HMAC-signed cookies (HttpOnly, SameSite=Strict, Secure in production) with idle and
-absolute expiry; every form carries a CSRF token checked on POST; every staff action is written
-to the audit log.
+Sessions are server-side (core/staff/sessions.py; the cookie — HttpOnly, SameSite=Strict,
+Secure in production — holds a random token) with idle and absolute expiry; only requests a
+person made renew the idle time, not the pages' automatic live updates (`is_activity`). Every
+form carries a CSRF token checked on POST; every staff action is written to the audit log.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -64,7 +64,7 @@ class Current:
     """The logged-in staff member and their session."""
 
     staff: staff.Staff
-    session: console_session.ConsoleSession
+    session: console_session.ActiveSession
 
 
 @lru_cache(maxsize=1)
@@ -97,7 +97,7 @@ def _local_time(value: dt.datetime | None) -> str:
 
 
 def install(app: FastAPI) -> None:
-    """Redirect to login when unauthenticated; security headers and session refresh."""
+    """Redirect to login when unauthenticated; security headers."""
 
     @app.exception_handler(AuthRequired)
     async def _login(_: Request, __: AuthRequired) -> RedirectResponse:
@@ -109,9 +109,6 @@ def install(app: FastAPI) -> None:
         if request.url.path.startswith("/console"):
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
-            refreshed = getattr(request.state, "refreshed_session", None)
-            if refreshed is not None and "set-cookie" not in response.headers:
-                set_session_cookie(request, response, refreshed)
         return response
 
 
@@ -151,26 +148,45 @@ async def db(request: Request, fn: Callable[..., T], *args: Any) -> T:
     return await in_transaction(request.app.state.relay.sessions, fn, *args)
 
 
+# Requests the pages make by themselves (console.js): they never renew a session's idle time.
+AUTOMATIC_PATHS = ("/console/live", "/console/fragments/")
+
+
+def is_activity(request: Request) -> bool:
+    """Whether a person made this request (it renews the idle timeout): any form post, or a page
+    they opened. Not the live fragments and the ticket list console.js polls, nor a page that
+    reloads itself (browsers send `Sec-Fetch-User: ?1` only for navigations a user started)."""
+    if request.method != "GET":
+        return True
+    if request.url.path.startswith(AUTOMATIC_PATHS) or request.headers.get("x-console-poll"):
+        return False
+    mode = request.headers.get("sec-fetch-mode")
+    if mode is None:
+        return True  # a client without fetch metadata: count what it asks for
+    return mode == "navigate" and request.headers.get("sec-fetch-user") == "?1"
+
+
 async def current_staff(request: Request) -> Current:
-    """The logged-in, active staff member; AuthRequired otherwise. Refreshes idle expiry."""
-    now = int(time.time())
+    """The logged-in, active staff member of a valid session; AuthRequired otherwise."""
     settings = settings_of(request)
-    session = console_session.decode(
-        secret_of(request),
-        request.cookies.get(SESSION_COOKIE),
-        now,
-        settings.console_session_max_s,
-    )
-    if session is None:
+    token = request.cookies.get(SESSION_COOKIE)
+    activity = is_activity(request)
+
+    def resume(session: Session) -> tuple[console_session.ActiveSession, staff.Staff] | None:
+        active = console_session.resume(
+            session,
+            token,
+            dt.datetime.now(dt.UTC),
+            settings.console_session_idle_s,
+            activity=activity,
+        )
+        user = staff.load_staff(session, active.user_id) if active else None
+        return (active, user) if active and user else None
+
+    found = await db(request, resume) if token else None
+    if found is None:
         raise AuthRequired
-    user = await db(request, staff.load_staff, session.user_id)
-    if user is None:
-        raise AuthRequired
-    refreshed = console_session.ConsoleSession(
-        session.user_id, session.issued_at, now + settings.console_session_idle_s, session.csrf
-    )
-    request.state.refreshed_session = console_session.encode(secret_of(request), refreshed)
-    return Current(user, session)
+    return Current(found[1], found[0])
 
 
 CurrentDep = Annotated[Current, Depends(current_staff)]

@@ -25,6 +25,8 @@ EN: dict[str, str] = {
     "常用回复": "Saved replies",
     "审计日志": "Audit log",
     "用户": "Users",
+    "接口令牌": "API tokens",
+    "修改密码": "Change password",
     "开启声音和桌面提醒": "Enable sound and desktop alerts",
     "提醒已开启": "Alerts on",
     "界面语言": "Language",

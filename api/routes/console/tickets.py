@@ -79,7 +79,9 @@ async def live(request: Request, current: CurrentDep) -> JSONResponse:
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
 async def ticket_page(request: Request, current: CurrentDep, ticket_id: int) -> HTMLResponse:
-    """One ticket: the conversation so far (bot tracker + ticket messages) and the actions."""
+    """One ticket: the conversation so far (bot tracker + ticket messages) and the actions.
+    Opening it is audited (who read which conversation); its live fragment is not."""
+    await db(request, record, current.staff.username, "view_ticket", f"ticket:{ticket_id}")
     return await ticket_view(request, current, ticket_id)
 
 

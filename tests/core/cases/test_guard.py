@@ -202,6 +202,7 @@ def _cleanup(sessions_factory, reference: str) -> None:
         session.execute(delete(ThrottleHit).where(ThrottleHit.key.like(f"%{reference}%")))
         session.execute(delete(ThrottleLock).where(ThrottleLock.key.like(f"%{reference}%")))
         session.execute(delete(ThrottleHit).where(ThrottleHit.key.like("lookup:%:racer-%")))
+        session.execute(delete(ThrottleHit).where(ThrottleHit.key == "lookup:global"))
 
 
 @pytest.mark.pg
