@@ -249,7 +249,9 @@
     box.setAttribute("data-type", custom.type || "text");
     if (custom.kb_id) box.setAttribute("data-kb-id", custom.kb_id);
     if (role === "staff") box.appendChild(el("span", "qw-label", T.staff));
-    if (msg.text) box.appendChild(richText("qw-text", msg.text));
+    // The rating question in the widget's own language (the text is for the other channels).
+    var text = custom.type === "rating_request" ? T.rateAsk : msg.text;
+    if (text) box.appendChild(richText("qw-text", text));
     if (custom.type === "kb_answer") {
       if (custom.footer) box.appendChild(footer(custom));
       box.appendChild(sources(custom));
@@ -270,7 +272,7 @@
     }
     log.appendChild(box);
     scroll();
-    if (live) announce((role === "staff" ? T.newStaff : "") + (msg.text || ""));
+    if (live) announce((role === "staff" ? T.newStaff : "") + (text || ""));
   }
 
   var busy = false;
