@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.base import CitizenAction, Domain, Events
 from actions.common import log_event
 from core.db.engine import session_scope
 from core.handoff.tickets import request_handoff
 from core.services import get_kb, get_sessionmaker
+from core.texts import t
 
 logger = logging.getLogger(__name__)
 
@@ -28,15 +29,15 @@ def last_topic(tracker: Tracker) -> str | None:
     return None
 
 
-class ActionOpenHandoff(Action):
+class ActionOpenHandoff(CitizenAction):
     """Open (or reuse) a ticket, tell the citizen their place in the queue, pause the bot."""
 
     def name(self) -> str:
         return "action_open_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Domain, lang: str
+    ) -> Events:
         office = get_kb().office
         try:
             with session_scope(get_sessionmaker()) as session:
@@ -46,14 +47,16 @@ class ActionOpenHandoff(Action):
         except Exception:
             logger.exception("handoff_failed", extra={"event": "handoff_failed"})
             dispatcher.utter_message(
-                text=f"抱歉，暂时无法转接人工服务，请稍后再试，或在工作时间联系办公室：{office.contact}",
+                text=t("reply.handoff_unavailable", contact=office.contact),
                 json_message={"type": "handoff_unavailable"},
             )
             return []
         dispatcher.utter_message(
-            text=(
-                f"已为您转接人工服务（工单号 #{info.ticket}），当前排队第 {info.position} 位。"
-                f"人工服务时间：{office.handoff_hours}。您接下来发送的消息会直接转给工作人员。"
+            text=t(
+                "reply.handoff",
+                ticket=info.ticket,
+                position=info.position,
+                hours=office.handoff_hours,
             ),
             json_message=info.payload(),
         )

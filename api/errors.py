@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.conversation.relay import MessageRejected, ServiceUnavailable
 from core.logs import redact_path
+from core.texts import t
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ def install(app: FastAPI) -> None:
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
-            return error(400, "invalid_json", "请求不是有效的 JSON。")
+            return error(400, "invalid_json", t("api.invalid_json"))
         fields = [
             {
                 "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
@@ -39,7 +40,7 @@ def install(app: FastAPI) -> None:
             }
             for e in errors
         ]
-        return error(422, "invalid_request", "请求内容不符合要求。", fields=fields)
+        return error(422, "invalid_request", t("api.invalid_request"), fields=fields)
 
     @app.exception_handler(MessageRejected)
     async def _rejected(_: Request, exc: MessageRejected) -> JSONResponse:
@@ -48,20 +49,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceUnavailable)
     async def _unavailable(_: Request, __: ServiceUnavailable) -> JSONResponse:
-        return error(
-            503, "unavailable", "服务暂时不可用，请稍后再试。您的消息未能送达，请稍后重新发送。"
-        )
+        return error(503, "unavailable", t("api.not_delivered"))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         messages = {
-            400: "请求内容无法解析，请检查格式后重试。",
-            404: "找不到该页面或接口。",
-            405: "不支持该请求方法。",
+            400: t("api.bad_request"),
+            404: t("api.not_found"),
+            405: t("api.method_not_allowed"),
         }
         detail = str(exc.detail)
         # Framework texts are English ("There was an error parsing the body"); ours are Chinese.
-        fallback = detail if re.search(r"[\u4e00-\u9fff]", detail) else "请求无法处理。"
+        fallback = detail if re.search(r"[\u4e00-\u9fff]", detail) else t("api.cannot_process")
         return error(
             exc.status_code,
             f"http_{exc.status_code}",
@@ -74,9 +73,7 @@ def install(app: FastAPI) -> None:
             "database_unavailable",
             extra={"event": "database_unavailable", "path": redact_path(request.url.path)},
         )
-        return error(
-            503, "database_unavailable", "数据库暂时不可用，请稍后重试；本次请求未被处理。"
-        )
+        return error(503, "database_unavailable", t("api.database_unavailable"))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -84,4 +81,4 @@ def install(app: FastAPI) -> None:
             "unhandled_error",
             extra={"event": "unhandled_error", "path": redact_path(request.url.path)},
         )
-        return error(500, "internal", "服务暂时不可用，请稍后再试。")
+        return error(500, "internal", t("api.internal"))

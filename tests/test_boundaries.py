@@ -21,19 +21,20 @@ FORBIDDEN = {
     "bot": {"actions", "api", "rasa"},
 }
 # The shared modules every capability may use; they import no capability.
-SHARED = {"settings", "db", "text", "logs", "metrics", "hashing", "redaction"}
+SHARED = {"settings", "db", "text", "logs", "metrics", "hashing", "redaction", "texts"}
 # What each top-level part of core/ may import (besides itself). `services` builds the cached
 # process resources (KB, indexes, safety check, session factory) for the entry points; no part
 # of core/ imports it.
 CORE_ALLOWED: dict[str, set[str]] = {
     "settings": set(),
     "text": set(),
+    "texts": set(),
     "logs": set(),
     "hashing": set(),
     "redaction": set(),
     "metrics": set(),
     "db": {"settings"},
-    "kb": {"settings", "db", "text", "hashing"},
+    "kb": {"settings", "db", "text", "hashing", "texts"},
     "services": {"settings", "db", "kb", "conversation"},
     "staff": SHARED,
     "notify": SHARED | {"kb"},

@@ -116,23 +116,17 @@ def _install_background(
     dp.shutdown.register(on_shutdown)
 
 
-COMMANDS = [
-    ("start", "开始 / 主菜单"),
-    ("help", "使用帮助"),
-    ("status", "查询办理进度"),
-    ("human", "转人工服务"),
-    ("lang", "答复语言 中文/English"),
-    ("subscribe", "订阅每日「侨法早知道」"),
-    ("unsubscribe", "取消订阅"),
-    ("privacy", "隐私说明"),
-]
+COMMANDS = ("start", "help", "status", "human", "lang", "subscribe", "unsubscribe", "privacy")
 
 
 async def _publish_commands(bot: Bot) -> None:
     """Show the commands in Telegram's menu; the bot works without it, so failures only log."""
     try:
         await bot.set_my_commands(
-            [BotCommand(command=name, description=text) for name, text in COMMANDS]
+            [
+                BotCommand(command=name, description=texts.command_description(name))
+                for name in COMMANDS
+            ]
         )
     except Exception as exc:
         logger.warning(

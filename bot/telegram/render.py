@@ -37,6 +37,7 @@ from core.conversation.render import (
 )
 from core.kb import topics
 from core.kb.loader import KnowledgeBase
+from core.texts import t
 
 TELEGRAM_LIMIT = 4096
 CALLBACK_LIMIT = 64
@@ -175,9 +176,15 @@ def lang_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                InlineKeyboardButton(text="中文", callback_data=f"{LANG_PREFIX}zh"),
-                InlineKeyboardButton(text="繁體", callback_data=f"{LANG_PREFIX}zh-Hant"),
-                InlineKeyboardButton(text="English", callback_data=f"{LANG_PREFIX}en"),
+                InlineKeyboardButton(
+                    text=t("telegram.lang_name_zh"), callback_data=f"{LANG_PREFIX}zh"
+                ),
+                InlineKeyboardButton(
+                    text=t("telegram.lang_name_zh_hant"), callback_data=f"{LANG_PREFIX}zh-Hant"
+                ),
+                InlineKeyboardButton(
+                    text=t("telegram.lang_name_en"), callback_data=f"{LANG_PREFIX}en"
+                ),
             ]
         ]
     )

@@ -15,6 +15,7 @@ from core.cases.guard import LookupLimits, lookup_budgets, scope_of
 from core.db.models import Case
 from core.db.throttle import DatabaseThrottle, Throttle
 from core.hashing import salted_hash
+from core.texts import t
 
 
 @dataclass(frozen=True)
@@ -162,9 +163,13 @@ class CaseStatus:
 
     def text(self) -> str:
         """Plain Chinese summary."""
-        return (
-            f"{self.kind_label}（{self.reference}）\n当前状态：{self.state_label}\n"
-            f"最近更新：{self.updated_at.isoformat()}\n下一步：{self.next_step}"
+        return t(
+            "reply.status_card",
+            kind=self.kind_label,
+            reference=self.reference,
+            state=self.state_label,
+            updated=self.updated_at.isoformat(),
+            next_step=self.next_step,
         )
 
 

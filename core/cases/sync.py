@@ -28,6 +28,7 @@ from core.db.models import Case, CaseEvent
 from core.db.throttle import DatabaseThrottle, Throttle
 from core.db.utc import aware
 from core.notify import outbox
+from core.texts import t
 
 logger = logging.getLogger(__name__)
 CLOCK_SKEW_S = 300  # an event's occurred_at may be this far ahead of our clock
@@ -141,7 +142,7 @@ def notify_subscribers(session: Session, case: Case, event: CaseEvent) -> int:
             channel=outbox.channel_of(sender_id),
             sender_id=sender_id,
             kind="notification",
-            text=f"您关注的业务有新进展：\n{status.text()}",
+            text=f"{t('reply.case_update')}\n{status.text()}",
             payload={"type": "status", **status.payload()},
             dedupe_key=f"case-event:{event.id}:{sender_id}",
         )

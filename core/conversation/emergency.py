@@ -10,93 +10,41 @@ import re
 from dataclasses import dataclass
 
 from core.text import normalize
+from core.texts import t
 
 HOTLINE = "12308"
 
 
 @dataclass(frozen=True)
 class Emergency:
+    """One emergency kind; its texts (hotline first) are in the catalogue, `emergency.<kind>`."""
+
     kind: str
     level: str  # P0 → urgent ticket immediately; P1 → ticket offered/opened as normal urgent
-    text_zh: str
-    text_en: str
+
+    @property
+    def text_zh(self) -> str:
+        """The template in Chinese."""
+        return t(f"emergency.{self.kind}", "zh")
+
+    @property
+    def text_en(self) -> str:
+        """The template in English."""
+        return t(f"emergency.{self.kind}", "en")
 
 
 _TEMPLATES = {
-    "danger": Emergency(
-        "danger",
-        "P0",
-        "如果您或他人正面临危险，请立即拨打当地报警或急救电话。然后请联系中国驻当地使领馆，或拨打外交部"
-        "领事保护应急热线 +86-10-12308（备用 +86-10-65612308，24小时）。我现在为您转接人工服务；在等待时，请先确保自身安全。",
-        "If you or someone else is in danger, call the local police or emergency number now. Then "
-        "contact the nearest Chinese embassy or consulate, or call the MFA consular emergency hotline "
-        "+86-10-12308 (alternative +86-10-65612308, 24/7). I am transferring you to a staff member — "
-        "please stay safe while you wait.",
-    ),
-    "ransom": Emergency(
-        "ransom",
-        "P0",
-        "请先不要转账。请立即拨打110报警，并通过12308（+86-10-12308）或中国驻当地使领馆核实家人是否安全。"
-        "使领馆和公安机关不会通过电话要求您汇款。我已为您转接人工服务。",
-        "Do not transfer any money. Call 110 (police in China) now, and check that your relative is "
-        "safe through 12308 (+86-10-12308) or the Chinese embassy or consulate. Embassies and police "
-        "never ask for money by phone. I have asked a staff member to help you.",
-    ),
-    "detained": Emergency(
-        "detained",
-        "P1",
-        "请尽快联系中国驻当地使领馆，或拨打 +86-10-12308。使领馆可以根据情况进行探视或联络，要求当地给予公正、"
-        "人道的待遇，并提供当地律师名单；案件由当地司法机关依法处理，使领馆不能代付律师费等费用。"
-        "我不能就具体案件提供法律意见，已为您转接人工服务。",
-        "Contact the nearest Chinese embassy or consulate as soon as possible, or call +86-10-12308. "
-        "The consulate can, as circumstances allow, visit or contact the person, ask for fair and humane "
-        "treatment and provide a list of local lawyers; the case is handled by the local judicial "
-        "authorities and the consulate cannot pay legal fees. I cannot give legal advice on a case; a "
-        "staff member has been asked to help you.",
-    ),
-    "passport_lost": Emergency(
-        "passport_lost",
-        "P1",
-        "请先到当地警察局报案，拿到报案证明；然后带上身份材料的复印件和照片，到最近的中国驻当地使领馆申请补发"
-        "护照或旅行证。请只走使领馆的正规渠道，不要相信声称能“快速补证”的中介。遇到困难可以拨打 +86-10-12308。",
-        "First report the loss to the local police and get a police report; then bring copies of your "
-        "identity documents and photos to the nearest Chinese embassy or consulate to apply for a new "
-        "passport or travel document. Use official channels only. If you need help, call +86-10-12308.",
-    ),
-    "fraud": Emergency(
-        "fraud",
-        "P1",
-        "请立即停止转账，不要向任何人提供验证码或银行信息。中国驻外使领馆和国内公检法机关不会通过电话要求您转账，"
-        "也不会在电话里把您“转接”到警方。在国内请拨打110报警，也可以拨打96110咨询；在国外请向当地警方报案，"
-        "并可以请国内亲属向国内公安机关报案。可通过12308核实来电。",
-        "Stop any transfer now and do not give anyone verification codes or bank details. Chinese "
-        "embassies and Chinese police never ask you to transfer money by phone. In China call 110, or "
-        "96110 for advice; abroad, report to the local police. You can verify a call through 12308.",
-    ),
-    "missing": Emergency(
-        "missing",
-        "P1",
-        "请尽快向当地警方报案；可请中国驻当地使领馆或拨打 +86-10-12308 提供报警和求助渠道。我已为您转接人工服务。",
-        "Report to the local police as soon as possible; the Chinese embassy or consulate, or the "
-        "hotline +86-10-12308, can help with reporting channels. A staff member has been asked to help.",
-    ),
-    "foreigner_in_china": Emergency(
-        "foreigner_in_china",
-        "P1",
-        "如有紧急情况，请立即拨打110（报警）、120（急救）、119（火警）或122（交通事故）。签证、居留问题可拨打12367"
-        "（中英双语，24小时）。也可以联系本国驻华使领馆。",
-        "If this is an emergency, call 110 (police), 120 (ambulance), 119 (fire) or 122 (traffic "
-        "accident) now. For visa, passport or residence questions, call 12367 (Chinese/English, 24/7). "
-        "You may also contact your country's embassy or consulate in China.",
-    ),
-    "self_harm": Emergency(
-        "self_harm",
-        "P0",
-        "听到您这么难受，我很担心您。如果您有伤害自己的想法或处境危险，请立即拨打110或120，或马上联系身边可以信任的人。"
-        "我现在为您转接人工。",
-        "I am worried about you. If you are thinking of harming yourself or are in danger, call 110 or "
-        "120 now, or reach out to someone you trust nearby. I am connecting you to a staff member.",
-    ),
+    kind: Emergency(kind, level)
+    for kind, level in (
+        ("danger", "P0"),
+        ("ransom", "P0"),
+        ("detained", "P1"),
+        ("passport_lost", "P1"),
+        ("fraud", "P1"),
+        ("missing", "P1"),
+        ("foreigner_in_china", "P1"),
+        ("self_harm", "P0"),
+    )
 }
 
 # Ordered: the first matching kind wins (more specific before general).

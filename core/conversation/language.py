@@ -24,6 +24,7 @@ from core.cases import references
 from core.cases.rules import KINDS, STATES
 from core.conversation.rasa_client import BotMessage
 from core.text import to_simplified
+from core.texts import t
 
 LANGS = ("zh", "zh-Hant", "en")
 _CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -57,55 +58,23 @@ def rasa_lang(lang: str) -> str:
     return "en" if lang == "en" else "zh"
 
 
-_HUMAN_EN = 'To reach a staff member, send "human".'
-_FIXED_EN: dict[tuple[str, ...], str] = {
-    ("greeting",): (
-        "Hello! I am the assistant of the Foreign and Overseas Chinese Affairs Office. I can "
-        "answer questions about the rights of returned overseas Chinese and their relatives, the "
-        "private visa agency service, consular legalization and apostilles, and look up the "
-        f"progress of your application. Just type your question. {_HUMAN_EN}"
-    ),
-    ("goodbye",): "Thank you for contacting us. Goodbye, and feel free to come back any time.",
-    ("thanks",): "You're welcome! Feel free to ask anything else.",
-    ("status_prompt", "reference"): (
-        "Please give the reference number on your receipt (for example VA-2026-000123). "
-        'To stop, send "cancel".'
-    ),
-    ("status_prompt", "reference", "format"): (
-        "That does not look like a reference number. It is printed on your receipt, like "
-        "VA-2026-000123 (letters-year-6 digits)."
-    ),
-    ("status_prompt", "verification"): (
-        "To verify it is you, please enter the last 4 digits of the phone number you registered "
-        "with, or the query code on your receipt."
-    ),
-    ("status_prompt", "verification", "format"): (
-        "Please enter the last 4 digits of your phone number (for example 5678), or the query "
-        "code on your receipt."
-    ),
-    ("status_cancelled",): "OK, the status lookup is cancelled. Feel free to ask anything else.",
-    ("status_cancelled", "nothing"): "OK. No lookup is running; feel free to ask anything else.",
-    ("status_denied",): (
-        "We could not verify this reference number with those digits. Please check and try again; "
-        "after repeated failures, contact the office during working hours."
-    ),
-    ("status_unavailable",): (
-        "Application status cannot be looked up right now. Please try again later, or contact "
-        "the office during working hours."
-    ),
-    ("fallback",): (
-        'Sorry, I did not fully understand. Please try saying it another way, or send "human" '
-        "and a staff member will help you."
-    ),
-    ("suggestions",): "Did you mean one of these? Tap one, or ask in other words.",
-    ("unavailable",): (
-        "The service is temporarily unavailable; please try again later. Your message has been "
-        "recorded and staff will deal with it as soon as possible."
-    ),
-    ("handoff_unavailable",): (
-        "Sorry, we cannot transfer you to a staff member right now. Please try again later, or "
-        "contact the office during working hours."
-    ),
+# English texts of replies fixed by their payload: catalogue keys (core/texts) by payload key.
+_FIXED_KEYS: dict[tuple[str, ...], str] = {
+    ("greeting",): "reply.greeting",
+    ("goodbye",): "reply.goodbye",
+    ("thanks",): "reply.thanks",
+    ("status_prompt", "reference"): "reply.status_prompt_reference",
+    ("status_prompt", "reference", "format"): "reply.status_prompt_reference_format",
+    ("status_prompt", "verification"): "reply.status_prompt_verification",
+    ("status_prompt", "verification", "format"): "reply.status_prompt_verification_format",
+    ("status_cancelled",): "reply.status_cancelled",
+    ("status_cancelled", "nothing"): "reply.status_cancelled_nothing",
+    ("status_denied",): "reply.status_denied",
+    ("status_unavailable",): "reply.status_unavailable",
+    ("fallback",): "reply.fallback",
+    ("suggestions",): "reply.suggestions",
+    ("unavailable",): "reply.unavailable",
+    ("handoff_unavailable",): "reply.handoff_unavailable",
 }
 
 
@@ -123,38 +92,38 @@ def english_text(payload: dict[str, Any], hours_en: Callable[[], str]) -> str | 
     """The English text of a reply fixed by its payload; None to keep the action's text."""
     kind = payload.get("type")
     if kind == "handoff":
-        return (
-            f"You have been transferred to a staff member (ticket #{payload.get('ticket')}), "
-            f"number {payload.get('position')} in the queue. Staff hours: {hours_en()}. "
-            "Your next messages go straight to the staff."
+        return t(
+            "reply.handoff",
+            "en",
+            ticket=payload.get("ticket"),
+            position=payload.get("position"),
+            hours=hours_en(),
         )
     if kind == "in_ticket":
-        return (
-            f"Your message has been passed to a staff member (ticket #{payload.get('ticket')}). "
-            "Please wait for their reply."
-        )
+        return t("reply.in_ticket", "en", ticket=payload.get("ticket"))
     if kind == "status" and payload.get("state") in STATES:
         state = STATES[str(payload["state"])]
         prefix = str(payload.get("reference", ""))[:2]
         kinds = {k.prefix: k for k in KINDS.values()}
         label = kinds[prefix].label_en if prefix in kinds else "Application"
-        return (
-            f"{label} ({payload.get('reference')})\nStatus: {state.label_en}\n"
-            f"Last updated: {payload.get('updated_at')}\nNext step: {state.next_step_en}\n\n"
-            'To be notified when it changes, send "notify me".'
+        card = t(
+            "reply.status_card",
+            "en",
+            kind=label,
+            reference=payload.get("reference"),
+            state=state.label_en,
+            updated=payload.get("updated_at"),
+            next_step=state.next_step_en,
         )
+        return f"{card}\n\n{t('reply.status_notify_hint', 'en')}"
     if kind == "office_hours":
-        return (
-            "Staff are not online right now; they will reply when the office opens "
-            f"({str(payload.get('next_open', ''))[:16].replace('T', ' ')})."
-        )
+        opening = str(payload.get("next_open", ""))[:16].replace("T", " ")
+        return t("reply.office_hours", "en", hours="", opening=opening)
     if kind == "status_denied" and payload.get("retry_after_s"):
         minutes = max(1, round(int(payload["retry_after_s"]) / 60))
-        return (
-            "Too many attempts: to protect your information, lookups are locked for about "
-            f"{minutes} minutes. Please try again later, or contact the office during working hours."
-        )
-    return _FIXED_EN.get(_key(payload))
+        return t("reply.status_locked", "en", minutes=minutes)
+    key = _FIXED_KEYS.get(_key(payload))
+    return t(key, "en", contact="") if key else None
 
 
 def _traditional_payload(payload: dict[str, Any]) -> dict[str, Any]:

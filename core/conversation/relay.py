@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import metrics
-from core.conversation import language, replies
+from core.conversation import language
 from core.conversation.analytics import observe_turn, record_turn
 from core.conversation.emergency import Emergency
 from core.conversation.rasa_client import BotMessage, RasaClient, RasaUnavailable
@@ -34,12 +34,12 @@ from core.handoff.tickets import TicketInfo, park_message, request_handoff, rout
 from core.notify.outbox import channel_of
 from core.notify.preferences import set_lang
 from core.text import clean_display, normalize
+from core.texts import t
 
 logger = logging.getLogger(__name__)
 
 FRACTION_SLASH = "\u2044"
 LEADING_SLASHES_RE = re.compile(r"^[/／]+")
-IN_TICKET_ZH = "您的消息已转给工作人员（工单号 #{ticket}），请耐心等待回复。"
 
 
 class MessageRejected(Exception):
@@ -71,15 +71,13 @@ class Relay:
     def check(self, text: object) -> str:
         """The cleaned text, or MessageRejected with a polite explanation."""
         if not isinstance(text, str):
-            raise MessageRejected("invalid_text", "消息必须是文字。")
+            raise MessageRejected("invalid_text", t("message.not_text"))
         # Lone surrogates (JSON escapes like "\ud800") cannot be encoded as UTF-8: dropped.
         cleaned = clean_display(text).encode("utf-8", "ignore").decode("utf-8")
         if not cleaned:
-            raise MessageRejected("empty", "消息不能为空，请输入您的问题。")
+            raise MessageRejected("empty", t("message.empty"))
         if len(cleaned) > self.max_chars:
-            raise MessageRejected(
-                "too_long", f"消息太长了（超过 {self.max_chars} 字），请精简后分几次发送。"
-            )
+            raise MessageRejected("too_long", t("message.too_long", max=self.max_chars))
         if normalize(cleaned).startswith("/"):
             # Rasa reads "/intent{...}" as a ready-made intent: citizens must not inject those.
             # Its normaliser (NFKC) turns "／" back into "/", so leading slashes become the
@@ -146,7 +144,7 @@ class Relay:
             observe_turn(channel, ["in_ticket"], "to_staff")
             await self._record(sender_id, [{"type": "in_ticket"}])
             return self._with_hours_notice(
-                [BotMessage(IN_TICKET_ZH.format(ticket=ticket.ticket), ticket.payload())]
+                [BotMessage(t("reply.in_ticket", ticket=ticket.ticket), ticket.payload())]
             )
         started = time.perf_counter()
         try:
@@ -178,7 +176,7 @@ class Relay:
             raise ServiceUnavailable from exc
         observe_turn(channel, ["unavailable"], "parked")
         return [
-            BotMessage(replies.UNAVAILABLE_ZH, {"type": "unavailable", "ticket": parked.ticket})
+            BotMessage(t("reply.unavailable"), {"type": "unavailable", "ticket": parked.ticket})
         ]
 
     def _emergency(self, text: str) -> Emergency | None:

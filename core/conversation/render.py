@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.conversation.rasa_client import BotMessage
+from core.texts import t
 
 MAX_OPTION_BUTTONS = 5
 
@@ -54,14 +55,17 @@ class Card:
     rows: list[list[Button]] = field(default_factory=list)
 
 
-def human_row() -> list[Button]:
+def human_row(lang: str = "zh") -> list[Button]:
     """A "talk to staff" button."""
-    return [Button("转人工", COMMAND, "human")]
+    return [Button(t("card.human", lang), COMMAND, "human")]
 
 
-def feedback_row(kb_id: str) -> list[Button]:
+def feedback_row(kb_id: str, lang: str = "zh") -> list[Button]:
     """👍/👎 buttons for one answer."""
-    return [Button("👍 有帮助", FEEDBACK_YES, kb_id), Button("👎 没帮助", FEEDBACK_NO, kb_id)]
+    return [
+        Button(t("card.helpful", lang), FEEDBACK_YES, kb_id),
+        Button(t("card.unhelpful", lang), FEEDBACK_NO, kb_id),
+    ]
 
 
 def option_rows(options: list[dict[str, Any]]) -> list[list[Button]]:
@@ -84,24 +88,24 @@ def card(message: BotMessage) -> Card:
     kind = custom.get("type")
     out = Card(text=message.text or None)
     if kind in ("kb_answer", "tip"):
-        english = custom.get("lang") == "en"
+        lang = "en" if custom.get("lang") == "en" else "zh"
         out.sources = [
             Link(str(s.get("title", "")), safe_url(str(s.get("url", ""))))
             for s in custom.get("sources", [])
         ]
-        out.sources_label = "Sources: " if english else "依据："
+        out.sources_label = t("card.sources", lang)
         out.reviewed = str(custom["last_reviewed"]) if custom.get("last_reviewed") else None
-        out.reviewed_label = "Last reviewed: " if english else "审核日期："
+        out.reviewed_label = t("card.reviewed", lang)
         out.rows = option_rows(custom.get("options", []))
         kb_id = str(custom.get("kb_id", ""))
         if kb_id:
             out.rows.append(feedback_row(kb_id))
         if kind == "tip":
-            out.rows.append([Button("取消订阅", COMMAND, "unsubscribe")])
+            out.rows.append([Button(t("card.unsubscribe"), COMMAND, "unsubscribe")])
     elif kind == "suggestions":
         out.rows = [*option_rows(custom.get("options", [])), human_row()]
     elif kind == "status" and out.text:
-        out.title = "📋 办理进度"
+        out.title = t("card.status_title")
         out.rows = [human_row()]
     elif kind in ("fallback", "out_of_scope"):
         out.rows = [human_row()]
@@ -120,7 +124,7 @@ def outbox_card(kind: str, text: str, payload: dict[str, Any] | None) -> Card:
     payload = payload or {}
     if kind == "staff_reply":
         ticket = payload.get("ticket")
-        title = f"👤 工作人员回复（工单 #{ticket}）：" if ticket else "👤 工作人员回复："
+        title = t("card.staff_reply_ticket", ticket=ticket) if ticket else t("card.staff_reply")
         return Card(text=text, title=title)
     out = card(BotMessage(text=text, custom=payload))
     if kind == "notification":

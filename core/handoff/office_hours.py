@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from core.texts import t
+
 WEEKDAY_ZH = "一二三四五六日"
 
 
@@ -59,8 +61,5 @@ class OfficeHours:
 
     def closed_notice(self, now: dt.datetime) -> str:
         """What a citizen reads when asking for a human outside office hours."""
-        opening = self.next_open(now)
-        return (
-            f"现在是非工作时间（人工服务时间：{self.describe()}）。"
-            f"您的留言已保存，工作人员将于 {opening:%m月%d日 %H:%M} 起尽快回复您。"
-        )
+        opening = self.next_open(now).strftime(t("reply.office_hours_opening"))
+        return t("reply.office_hours", hours=self.describe(), opening=opening)

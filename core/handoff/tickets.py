@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from core.db.models import HandoffMessage, HandoffTicket
 from core.handoff import store
 from core.notify import outbox
+from core.texts import t
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,6 @@ def park_message(session: Session, sender_id: str, text: str) -> TicketInfo:
 
 # --- Staff side: claim, reply, note, close (the console calls these) -------------------------
 
-CLAIMED_ZH = "工作人员已接入，正在查看您的问题，请稍候。"
-CLOSED_ZH = "本次人工服务已结束。您可以继续向智能助手提问，如需再次人工帮助，请发送“转人工”。"
 MAX_STAFF_TEXT = 2000
 
 
@@ -105,7 +104,7 @@ def claim_ticket(
     ticket.state = "claimed"
     ticket.claimed_by = staff_username
     ticket.claimed_at = now
-    _notify(session, ticket, "system", CLAIMED_ZH, "claimed")
+    _notify(session, ticket, "system", t("reply.staff_claimed"), "claimed")
     return ticket
 
 
@@ -152,7 +151,7 @@ def close_open_ticket(session: Session, ticket_id: int, now: dt.datetime) -> Han
     """
     ticket = get_open_ticket(session, ticket_id)
     store.close_ticket(session, ticket, now)
-    _notify(session, ticket, "system", CLOSED_ZH, "closed")
+    _notify(session, ticket, "system", t("reply.staff_closed"), "closed")
     return ticket
 
 

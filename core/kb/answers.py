@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from core.kb.loader import KnowledgeBase
-
-POLICY_NOTE_ZH = "政策可能调整，以最新公告为准。"
-POLICY_NOTE_EN = "Policies may change; the latest official notice prevails."
+from core.kb.schema import POLICY_NOTE_EN, POLICY_NOTE_ZH
 
 
 def answer_text(kb: KnowledgeBase, kb_id: str, lang: str = "zh") -> tuple[str, bool]:

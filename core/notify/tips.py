@@ -20,12 +20,11 @@ from core.kb.loader import KnowledgeBase
 from core.kb.topics import RIGHTS_TOPICS
 from core.notify import outbox
 from core.notify.preferences import get_lang
+from core.texts import t
 
 TIP_KIND = "daily_tip"
 # 侨法 topics: returnee and family rights, and settling back in China.
 TIP_TOPICS = frozenset(RIGHTS_TOPICS)
-HEADER_ZH = "【侨法早知道】"
-HEADER_EN = "[Daily tip] "
 
 
 def tip_entry_id(kb: KnowledgeBase, day: dt.date) -> str:
@@ -42,7 +41,7 @@ def tip_message(kb: KnowledgeBase, day: dt.date, lang: str = "zh") -> tuple[str,
     entry = kb.entries[kb_id]
     answer, english = answer_text(kb, kb_id, lang)
     title = (entry.title_en or entry.title) if english else entry.title
-    header = HEADER_EN if english else HEADER_ZH
+    header = t("reply.tip_header", "en" if english else "zh")
     text = f"{header}{title}\n\n{answer}"
     payload = {
         "type": "tip",

@@ -18,6 +18,7 @@ from core.kb.loader import KnowledgeBase
 from core.notify import tips
 from core.notify.preferences import LANGS, set_lang
 from core.settings import Settings
+from core.texts import t
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ async def on_subscribe(
         return
     logger.info("tip_subscribed", extra={"event": "tip_subscribed", "channel": "tg"})
     tz = (
-        "北京时间"
+        t("telegram.beijing_time")
         if settings.daily_tip_timezone == "Asia/Shanghai"
         else settings.daily_tip_timezone
     )
