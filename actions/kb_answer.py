@@ -101,10 +101,25 @@ _FOLLOW_UP_RE = re.compile(
 )
 
 
+# A short question about one aspect of "it" — time, cost, documents, where, who, in person — leans
+# on the previous answer even without "那…" ("要多久能拿到", "在哪申请呢", "what documents then?").
+_ASPECT_RE = re.compile(
+    r"多久|几天|多长时间|多少钱|费用|收费|材料|资料|证件|在哪|去哪|哪里|哪儿|本人|亲自|代办|网上|"
+    r"要不要|需不需要|能不能|可不可以|可以吗|得吗|得唔得|得不得|呢$|\bhow long\b|\bhow much\b|\bcost|\bfees?\b|"
+    r"\bprice\b|\bdocuments?\b|\bpapers\b|\bwhere\b|\bwho\b|in person|\bonline\b|\bthen\??$|"
+    r"\bdo i (need|have)\b|\bcan i\b"
+)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
 def is_follow_up(text: str) -> bool:
-    """A short question that leans on the previous answer ("那需要什么材料？", "and how long?")."""
+    """A short question that leans on the previous answer ("那需要什么材料？", "and how long?",
+    "要多久能拿到")."""
     plain = normalize(text).strip().lower()
-    return len(plain) <= 20 and bool(_FOLLOW_UP_RE.search(plain))
+    short = len(plain) <= 16 if _CJK.search(plain) else len(plain.split()) <= 9
+    if _FOLLOW_UP_RE.search(plain):
+        return len(plain) <= 20 or short
+    return short and bool(_ASPECT_RE.search(plain))
 
 
 # Practical questions (what to bring, who may apply, time and fees, a rejected document) keep the
@@ -285,6 +300,15 @@ class ActionRefuseOutOfScope(Action):
         if urgent is not None:
             return urgent
         text = message_text(tracker)
+        last = tracker.get_slot("last_kb_id")
+        # "冇內地戶口都得嗎" after an answer on schooling is about that answer, not hukou.
+        if (
+            last
+            and firm_reason(text) is None
+            and is_follow_up(text)
+            and decide_kb(text, {}, last).decision == "answer"
+        ):
+            return answer_or_suggest(dispatcher, tracker, {})
         english = replies.looks_english(text) or (
             (tracker.latest_message.get("metadata") or {}).get("lang") == "en"
         )

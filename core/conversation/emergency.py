@@ -86,6 +86,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"(几|两|三|四|五|六|七|八|九|十|多|好几|\d+)(天|日|个?星期|个?礼拜)(了)?(都|一直|也|还)?"
             r"(没|没有|不|冇)(再)?(回|接|联系|消息|音讯|动静|覆)|"
             r"(没|不|冇)(再)?(回|覆)(消息|信息|讯息|微信|电话).{0,20}(电话|手机).{0,4}关机|"
+            r"(开始|以来|之后|后来)(就|都)?(没|冇|不)(再)?(回|覆|接)(消息|信息|讯息|微信|电话)|"
+            r"(没|冇)(有)?(返|回)(来|嚟|家|酒店|房间|宿舍)(过)?.{0,20}(担心|怕|惊|急|找不到)|"
             r"电话(一直|也)?关机.{0,20}(没|不|冇)(回|消息)|"
             r"missing|can'?t reach|(hasn'?t|haven'?t|has not|have not) (answered|replied|called|been heard)"
             r".{0,30}(for|in) (\w+ )?(days|a week)|no (news|word|contact) (from|since).{0,30}(days|week)"
@@ -99,7 +101,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"(被)?(围|困)住|出不去|走不了|被打|打伤|被人打|"
             r"kidnap|attacked|robbed|trapped|evacuat|accident|hospitali[sz]ed|help me|in danger|"
             r"earthquake|flood|tsunami|riot|shooting|gunfire|explosion|on fire|beaten|assaulted|"
-            r"held at (the )?(airport|border)|won'?t let (me|us) (leave|go)|can'?t get out"
+            r"held (at|by) (the )?(airport|border|immigration|customs|police)|detained at|"
+            r"won'?t let (me|us|him|her|them) (leave|go|call)|can'?t get out"
         ),
     ),
 ]
@@ -120,12 +123,23 @@ _ABROAD_HINT = re.compile(
 )
 
 
+# "出国时护照要是丢了一般怎么补" asks what one would do: the KB answers it (passport_lost_abroad).
+# Only for the kinds whose KB entry gives the same steps; danger, ransom, fraud and self-harm are
+# emergencies however they are phrased.
+_HYPOTHETICAL = re.compile(
+    r"要是|如果|万一|假如|假设|一般|通常|\bif\b|\bin case\b|\bwhat happens\b"
+)
+_HYPOTHETICAL_KINDS = frozenset({"passport_lost", "detained", "missing"})
+
+
 def detect(text: str) -> Emergency | None:
     """The emergency template for the text, or None when it describes no emergency."""
     plain = normalize(text).lower()
     for kind, pattern in _PATTERNS:
         if pattern.search(plain):
             if kind == "fraud" and _PREVENTION.search(plain) and not _VICTIM.search(plain):
+                continue
+            if kind in _HYPOTHETICAL_KINDS and _HYPOTHETICAL.search(plain):
                 continue
             if (
                 kind in {"danger", "missing"}

@@ -48,6 +48,7 @@ class Card:
     text: str | None = None
     title: str | None = None  # a heading above the text (status cards, staff replies)
     badge: str | None = None  # a symbol before the whole message (🔔 notifications)
+    footer: str | None = None  # one short line under a KB answer: policy/待核实 note, contact
     sources: list[Link] = field(default_factory=list)
     sources_label: str = ""
     reviewed: str | None = None
@@ -89,6 +90,7 @@ def card(message: BotMessage) -> Card:
     out = Card(text=message.text or None)
     if kind in ("kb_answer", "tip"):
         lang = "en" if custom.get("lang") == "en" else "zh"
+        out.footer = str(custom["footer"]) if custom.get("footer") else None
         out.sources = [
             Link(str(s.get("title", "")), safe_url(str(s.get("url", ""))))
             for s in custom.get("sources", [])

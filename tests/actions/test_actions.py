@@ -322,3 +322,28 @@ async def test_english_out_of_scope_is_refused_in_english():
     )
     assert payload(messages)["reason"] == "not_office_service"
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in messages[0]["text"])
+
+
+@pytest.mark.parametrize(
+    "text, last, expected",
+    [
+        ("要多久能拿到", "apostille_how_to_apply", "apostille_time_fees"),
+        ("what documents then?", "resettlement_where_to_apply", "resettlement_conditions_documents"),
+    ],
+)
+async def test_follow_up_without_a_marker_resolves_within_the_topic(text, last, expected):
+    messages, _ = await run(
+        ActionAnswerKb(), make_tracker(text, intent="faq", slots={"last_kb_id": last})
+    )
+    custom = payload(messages)
+    assert custom["type"] == "kb_answer" and custom["kb_id"] == expected
+
+
+async def test_out_of_scope_follow_up_is_answered_from_the_topic():
+    messages, _ = await run(
+        ActionRefuseOutOfScope(),
+        make_tracker(
+            "要多久能拿到", intent="out_of_scope", slots={"last_kb_id": "apostille_how_to_apply"}
+        ),
+    )
+    assert payload(messages)["kb_id"] == "apostille_time_fees"
