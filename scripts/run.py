@@ -1,20 +1,33 @@
 """`make run`: migrate and seed the app database, start every process, print the URLs.
 
-Ctrl-C stops all children. Embedded defaults: SQLite under var/, in-process lock store.
+Each service gets a ✓ line when it answers its health check; a taken port is named with the
+process holding it. Ctrl-C (once or repeatedly) or SIGTERM stops every child and its process
+group. Embedded defaults: SQLite under var/, in-process lock store.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
-import signal
 import sys
 import time
 
 from core.cases import demo
 from core.db.migrate import upgrade
 from core.settings import get_settings
-from scripts.stack import PROD_ENDPOINTS, ROOT, build_stack, current_model, rasa_store_env
+from scripts.progress import Progress, estimate, fmt_duration, record
+from scripts.stack import (
+    PROD_ENDPOINTS,
+    ROOT,
+    PortTaken,
+    Service,
+    Stack,
+    build_stack,
+    current_model,
+    rasa_store_env,
+    serve,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,8 +42,6 @@ def main(argv: list[str] | None = None) -> int:
     if not model.exists():
         print(f"no model for the current data ({model.name}); run `make train`", file=sys.stderr)
         return 1
-    upgrade(settings.database_url)
-    print(f"demo cases: {demo.seed()} added")
     token = (
         settings.rasa_token.get_secret_value() if settings.rasa_token else secrets.token_urlsafe(24)
     )
@@ -65,32 +76,76 @@ def main(argv: list[str] | None = None) -> int:
         wechat=wechat,
         extra_env=store_env,
     )
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        print("starting (Rasa needs about 1-2 minutes to load the model) …")
-        stack.up(timeout_s=600, progress=lambda line: print(f"  {line}"))
-        print(f"""
-ready:
-  web chat (demo page)  http://127.0.0.1:{settings.api_port}/
-  api docs              http://127.0.0.1:{settings.api_port}/docs
-  staff console         http://127.0.0.1:{settings.api_port}/console  (create an admin: .venv/bin/python -m core.staff create-admin NAME)
+        stack.check_ports()  # before touching the database: a second `make run` stops here
+    except PortTaken as exc:
+        print(f"✗ cannot start: {exc}", file=sys.stderr)
+        return 1
+    upgrade(settings.database_url)
+    print(f"demo cases: {demo.seed()} added")
+    return supervise(stack, settings.api_port)
+
+
+# Start-up of each service on the 2-core reference machine (first run; later runs use the last
+# measured time from var/timings.json).
+READY_DEFAULT_S = {"actions": 15.0, "rasa": 45.0, "api": 8.0, "bot": 3.0, "wechat": 3.0}
+READY_STATUS = {
+    "actions": "warming up (KB indexes from var/cache)",
+    "rasa": "loading the model",
+    "api": "starting",
+}
+
+
+def supervise(stack: Stack, api_port: int) -> int:
+    """Start the services with a status line and a ✓ line for each, print the URLs, run until
+    Ctrl-C / SIGTERM or a child's death, and stop everything (scripts/stack.py `serve`)."""
+    began = time.monotonic()
+    with Progress() as progress:
+        tasks = {
+            s.name: progress.add(
+                s.name,
+                estimate(f"ready-{s.name}", READY_DEFAULT_S.get(s.name)),
+                READY_STATUS.get(s.name, ""),
+            )
+            for s in stack.services
+        }
+
+        def on_ready(service: Service) -> None:
+            record(f"ready-{service.name}", service.ready_s or 0.0)
+            progress.done(tasks.pop(service.name), "ready")
+
+        def on_up() -> None:
+            took = fmt_duration(time.monotonic() - began)
+            since_make = os.environ.get("QIAOWU_MAKE_STARTED", "")
+            if since_make.isdigit():
+                took += f"; {fmt_duration(time.time() - int(since_make))} since `make` started"
+            progress.print(f"""
+ready ({took}):
+  web chat (demo page)  http://127.0.0.1:{api_port}/
+  api docs              http://127.0.0.1:{api_port}/docs
+  staff console         http://127.0.0.1:{api_port}/console  (create an admin: .venv/bin/python -m core.staff create-admin NAME)
   Rasa HTTP API         http://127.0.0.1:5005   (token in RASA_TOKEN)
   action server         http://127.0.0.1:5055/health
   logs                  var/log/
 Ctrl-C stops everything.""")
-        while all(s.proc is not None and s.proc.poll() is None for s in stack.services):
-            time.sleep(1)
-        dead = [s.name for s in stack.services if s.proc is not None and s.proc.poll() is not None]
-        print(f"stopped: {', '.join(dead)} exited; see var/log/", file=sys.stderr)
+
+        def err(line: str) -> None:
+            for task in list(tasks.values()):  # the failure is the message, not the bars
+                progress.drop(task)
+            tasks.clear()
+            progress.print(line, file=sys.stderr)
+
+        code = serve(
+            stack, timeout_s=600, on_ready=on_ready, on_up=on_up, out=progress.print, err=err
+        )
+        for task in list(tasks.values()):
+            progress.drop(task)
+    left = [s.name for s in stack.alive()]
+    if left:
+        print(f"✗ still running after the stop: {', '.join(left)}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("\nstopping …")
-        return 0
-    except RuntimeError as exc:
-        print(f"start-up failed: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        stack.down()
+    print("✓ all services stopped")
+    return code
 
 
 if __name__ == "__main__":

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
+import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +51,8 @@ class Service:
     health_headers: dict[str, str] = field(default_factory=dict)
     log_path: Path | None = None
     proc: subprocess.Popen[bytes] | None = None
+    port: int | None = None  # the TCP port it listens on: checked free before it starts
+    ready_s: float | None = None  # seconds from start to healthy (set by Stack.up)
 
 
 def http_ok(url: str, timeout: float = 2.0, headers: dict[str, str] | None = None) -> bool:
@@ -58,27 +65,226 @@ def http_ok(url: str, timeout: float = 2.0, headers: dict[str, str] | None = Non
         return False
 
 
+class PortTaken(RuntimeError):
+    """A port a service needs is in use; the message names the process holding it."""
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """True when a server could bind host:port now (as Sanic and uvicorn do, SO_REUSEADDR)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "?"
+    return raw.replace(b"\0", b" ").decode("utf-8", "replace").strip() or "?"
+
+
+def port_holders(port: int) -> list[tuple[int, str]]:
+    """(pid, command line) of each process with a listening socket on TCP `port`.
+
+    From /proc/net/tcp{,6} (the socket's inode) and /proc/*/fd (who has it open); `ss -ltnp`
+    when /proc shows the socket but not its owner. [] when nothing visible holds it.
+    """
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text(encoding="ascii").splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if len(cols) > 9 and cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(cols[9])
+    holders: dict[int, str] = {}
+    if inodes:
+        targets = {f"socket:[{inode}]" for inode in inodes}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fds = os.listdir(entry / "fd")
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    link = os.readlink(entry / "fd" / fd)
+                except OSError:
+                    continue
+                if link in targets:
+                    holders[int(entry.name)] = _cmdline(int(entry.name))
+                    break
+    if not holders and shutil.which("ss"):
+        try:
+            out = subprocess.run(
+                ["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, timeout=5
+            ).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            out = ""
+        for pid in sorted({int(p) for p in re.findall(r"pid=(\d+)", out)}):
+            holders[pid] = _cmdline(pid)
+    return sorted(holders.items())
+
+
+def describe_port(port: int, service: str) -> str:
+    """'port 5055 (actions) is taken by pid 123: <cmd>' and how to free it."""
+    holders = port_holders(port)
+    if not holders:
+        return (
+            f"port {port} ({service}) is taken by a process this user cannot see; "
+            f"`ss -ltnp 'sport = :{port}'` as root names it"
+        )
+    lines = [f"port {port} ({service}) is taken by " + ", ".join(f"pid {p}" for p, _ in holders)]
+    groups = set()
+    for pid, cmd in holders:
+        lines.append(f"    pid {pid}: {cmd[:300]}")
+        with suppress(OSError):
+            groups.add(os.getpgid(pid))
+    if any(str(ROOT) in cmd for _, cmd in holders):
+        kill = " ".join(f"-{g}" for g in sorted(groups)) or " ".join(str(p) for p, _ in holders)
+        lines.append(
+            f"  left over from an earlier `make run` of this checkout: `kill -TERM -- {kill}`"
+        )
+    else:
+        lines.append("  stop that program or free the port, then run again")
+    return "\n".join(lines)
+
+
+class Stopping(Exception):
+    """Raised in the main thread by the first Ctrl-C / SIGTERM / SIGHUP under `serve`."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_critical = {"depth": 0, "pending": 0}
+
+
+@contextmanager
+def _no_interruption() -> Iterator[None]:
+    """Defer a stop signal (see `serve`) until a child's Popen object is recorded: an exception
+    between the fork and the assignment would lose the child."""
+    _critical["depth"] += 1
+    try:
+        yield
+    finally:
+        _critical["depth"] -= 1
+        pending = _critical["pending"]
+        if not _critical["depth"] and pending:
+            _critical["pending"] = 0
+            raise Stopping(pending)
+
+
+@contextmanager
+def _signals_held(note: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Ignore stop signals while the block runs (it is the shutdown); main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    told = []
+
+    def hold(signum: int, _frame: object) -> None:
+        if note is not None and not told:
+            told.append(signum)
+            note("still stopping the services; please wait")
+
+    previous = {sig: signal.signal(sig, hold) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _live_groups() -> set[int] | None:
+    """Process groups that have a live (not zombie) process; None without /proc."""
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return None
+    groups = set()
+    for entry in entries:
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state ppid pgrp
+        if len(fields) > 2 and fields[0] not in ("Z", "X"):
+            groups.add(int(fields[2]))
+    return groups
+
+
+def _group_alive(pgid: int, live: set[int] | None = None) -> bool:
+    """True while a process (not a zombie) of process group `pgid` exists."""
+    if live is not None:
+        return pgid in live
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
 @dataclass
 class Stack:
-    """A set of child processes started in order and stopped together."""
+    """A set of child processes started in order and stopped together.
+
+    Every child runs in its own session (process group = its pid), so a Ctrl-C in the terminal
+    reaches only the supervisor; `down` stops each whole group — workers the child forked
+    included (Sanic's, uvicorn's) — with SIGTERM, then SIGKILL after `grace_s`.
+    """
 
     services: list[Service]
     env: dict[str, str]
     log_dir: Path
+    grace_s: float = 10.0
 
     def start(self, service: Service) -> None:
         """Spawn one service, logging to a file."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         service.log_path = self.log_dir / f"{service.name}.log"
-        log = service.log_path.open("ab")
-        service.proc = subprocess.Popen(
-            service.args,
-            cwd=ROOT,
-            env={**self.env, **service.env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with service.log_path.open("ab") as log, _no_interruption():
+            service.proc = subprocess.Popen(
+                service.args,
+                cwd=ROOT,
+                env={**self.env, **service.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def check_ports(self) -> None:
+        """PortTaken naming the holder of every port a service needs that is in use."""
+        taken = [
+            describe_port(s.port, s.name)
+            for s in self.services
+            if s.port is not None and not port_free(s.port)
+        ]
+        if taken:
+            raise PortTaken("\n".join(taken))
+
+    def failure(self, service: Service, what: str) -> RuntimeError:
+        """An error naming the service, what happened, its log file and the log's last lines."""
+        log = service.log_path
+        where = f"; see {_rel(log)}" if log else ""
+        return RuntimeError(f"{service.name} {what}{where}\n{_tail(log)}".rstrip())
 
     def wait_healthy(
         self, service: Service, timeout_s: float, progress: Callable[[str], None] | None = None
@@ -87,44 +293,167 @@ class Stack:
         if not service.health_url:  # no HTTP endpoint (the bot): alive after a grace period
             time.sleep(3)
             if service.proc is not None and service.proc.poll() is not None:
-                raise RuntimeError(f"{service.name} exited; see {service.log_path}")
+                raise self.failure(service, f"exited with {service.proc.returncode}")
             return
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if service.proc is not None and service.proc.poll() is not None:
-                raise RuntimeError(
-                    f"{service.name} exited with {service.proc.returncode}; see {service.log_path}"
-                )
+                raise self.failure(service, f"exited with {service.proc.returncode}")
             if http_ok(service.health_url, headers=service.health_headers):
                 return
             time.sleep(1)
-        raise RuntimeError(
-            f"{service.name} not healthy after {timeout_s:.0f}s; see {service.log_path}"
-        )
+        raise self.failure(service, f"not healthy after {timeout_s:.0f} s")
 
-    def up(self, timeout_s: float = 300, progress: Callable[[str], None] | None = None) -> None:
-        """Start every service, then wait for each to be healthy."""
+    def up(
+        self,
+        timeout_s: float = 300,
+        progress: Callable[[str], None] | None = None,
+        on_ready: Callable[[Service], None] | None = None,
+        check_ports: bool = True,
+    ) -> None:
+        """Check the ports, start every service, then wait until all are healthy, calling
+        `on_ready` for each as it becomes healthy (its `ready_s` set). RuntimeError naming the
+        service and its log when one exits or times out; PortTaken before anything starts."""
+        if check_ports:
+            self.check_ports()
+        started = {}
         for service in self.services:
             self.start(service)
-        for service in self.services:
+            started[service.name] = time.monotonic()
             if progress:
-                progress(f"waiting for {service.name} ({service.health_url})")
-            self.wait_healthy(service, timeout_s)
+                progress(f"waiting for {service.name} ({service.health_url or 'no health URL'})")
+        pending = list(self.services)
+        deadline = time.monotonic() + timeout_s
+        while pending:
+            for service in list(pending):
+                assert service.proc is not None
+                if service.proc.poll() is not None:
+                    raise self.failure(
+                        service, f"exited with {service.proc.returncode} while starting"
+                    )
+                age = time.monotonic() - started[service.name]
+                healthy = (
+                    http_ok(service.health_url, headers=service.health_headers)
+                    if service.health_url
+                    else age >= 3  # no HTTP endpoint (the bots): alive after a grace period
+                )
+                if healthy:
+                    pending.remove(service)
+                    service.ready_s = age
+                    if on_ready:
+                        on_ready(service)
+            if pending and time.monotonic() > deadline:
+                raise self.failure(pending[0], f"not healthy after {timeout_s:.0f} s")
+            if pending:
+                time.sleep(0.5)
 
-    def down(self) -> None:
-        """Stop every child (SIGTERM, then SIGKILL after 10 s)."""
-        for service in reversed(self.services):
-            if service.proc is not None and service.proc.poll() is None:
-                os.killpg(service.proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
+    def alive(self) -> list[Service]:
+        """The services whose process group still has a live process."""
         for service in self.services:
-            if service.proc is None:
-                continue
-            try:
-                service.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(service.proc.pid, signal.SIGKILL)
-                service.proc.wait()
+            if service.proc is not None:
+                service.proc.poll()  # reap the leader, so a zombie does not count
+        live = _live_groups()
+        return [s for s in self.services if s.proc is not None and _group_alive(s.proc.pid, live)]
+
+    def down(self, note: Callable[[str], None] | None = None) -> None:
+        """Stop every child and its process group: SIGTERM, then SIGKILL after `grace_s`.
+
+        Ctrl-C and SIGTERM are ignored until it returns (a second one used to interrupt it
+        and leave the action server holding its port).
+        """
+        with _signals_held(note):
+            for service in reversed(self.services):
+                if service.proc is not None:
+                    _signal_group(service.proc.pid, signal.SIGTERM)
+            deadline = time.monotonic() + self.grace_s
+            while (alive := self.alive()) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            for service in alive:
+                assert service.proc is not None
+                if note is not None:
+                    note(f"{service.name} did not stop within {self.grace_s:.0f} s: SIGKILL")
+                _signal_group(service.proc.pid, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while self.alive() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            for service in self.services:
+                if service.proc is not None:
+                    with suppress(subprocess.TimeoutExpired):
+                        service.proc.wait(timeout=1)
+
+
+def _rel(path: Path | None) -> str:
+    if path is None:
+        return ""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _tail(path: Path | None, lines: int = 12) -> str:
+    from scripts.progress import tail
+
+    return tail(path, lines)
+
+
+def serve(
+    stack: Stack,
+    *,
+    timeout_s: float = 600,
+    on_ready: Callable[[Service], None] | None = None,
+    on_up: Callable[[], None] | None = None,
+    out: Callable[[str], None] = print,
+    err: Callable[[str], None] | None = None,
+) -> int:
+    """Start the stack and supervise it until a stop signal or a child's death; always stop it.
+
+    The first Ctrl-C / SIGTERM / SIGHUP stops everything (exit 0); later ones while stopping
+    are ignored. A taken port, a failed start or a child that dies gives exit 1 with a message
+    naming the service and its log. Main thread only (signal handlers).
+    """
+    err = err or (lambda line: print(line, file=sys.stderr, flush=True))
+    state = {"stopping": False}
+
+    def handler(signum: int, _frame: object) -> None:
+        if state["stopping"]:
+            return  # a second Ctrl-C or SIGTERM: the first is already being handled
+        state["stopping"] = True
+        if _critical["depth"]:  # a child is being spawned: raise right after (_no_interruption)
+            _critical["pending"] = signum
+            return
+        raise Stopping(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
+    try:
+        stack.up(timeout_s=timeout_s, on_ready=on_ready)
+        if on_up is not None:
+            on_up()
+        while True:
+            dead = [s for s in stack.services if s.proc is not None and s.proc.poll() is not None]
+            if dead:
+                for service in dead:
+                    assert service.proc is not None
+                    err(f"✗ {stack.failure(service, f'exited with {service.proc.returncode}')}")
+                err("stopping the other services")
+                return 1
+            time.sleep(0.5)
+    except Stopping as exc:
+        out(f"\nstopping ({exc}) …")
+        return 0
+    except PortTaken as exc:
+        err(f"✗ cannot start: {exc}")
+        return 1
+    except RuntimeError as exc:
+        err(f"✗ start-up failed: {exc}")
+        return 1
+    finally:
+        state["stopping"] = True
+        try:
+            stack.down(note=out)
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
 
 
 def rasa_service(name: str, model: Path, port: int, token: str, endpoints: Path) -> Service:
@@ -158,6 +487,7 @@ def rasa_service(name: str, model: Path, port: int, token: str, endpoints: Path)
         # together about 40 MB less resident memory per replica.
         env={"TF_ENABLE_ONEDNN_OPTS": "0", "MALLOC_ARENA_MAX": "2", "RASA_TOKEN": token},
         health_headers={"Authorization": f"Bearer {token}"},
+        port=port,
     )
 
 
@@ -198,6 +528,7 @@ def build_stack(
             # One BLAS thread: concurrent requests already use the cores; OpenBLAS threads
             # fighting over 2 cores made the dense scoring 5-20x slower under load.
             env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
+            port=action_port,
         ),
         rasa_service("rasa", model, rasa_port, rasa_token, endpoints),
     ]
@@ -216,6 +547,7 @@ def build_stack(
                     str(api_port),
                 ],
                 f"http://127.0.0.1:{api_port}/healthz",
+                port=api_port,
             )
         )
     if bot:
