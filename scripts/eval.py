@@ -525,18 +525,20 @@ def tune(cases: list[Case], parses: list[dict], log: Callable[[str], None]) -> N
         return out
 
     split = {s: [i for i, c in enumerate(cases) if c.split == s] for s in ("tune", "holdout")}
+    # The NLU has no ResponseSelector any more (config.yml): the selector weight is moot and the
+    # fused score is BM25 + dense alone, so the answer bar is searched lower than before.
     grid = {
-        "w_selector": [0.3, 0.5],
-        "w_bm25": [0.3, 0.5],
+        "w_selector": [0.3],
+        "w_bm25": [0.3, 0.5, 0.7],
         "w_dense": [1.0],
         "dense_floor": [0.88],
-        "answer": [0.6, 0.7],
-        "margin": [0.15, 0.2],
+        "answer": [0.45, 0.5, 0.55, 0.6],
+        "margin": [0.1, 0.15, 0.2],
         "suggest": [0.4],
         "gate_dense": [0.93],
         "gate_bm25": [0.45, 0.6],
         "gate_selector": [0.6],
-        "gate_fused": [float("inf"), 0.45, 0.5, 0.6],  # inf: every signal weak → refused
+        "gate_fused": [float("inf"), 0.4, 0.45, 0.5],  # inf: every signal weak → refused
         "agree_margin": [0.0, 0.05],
         "agree_signals": [2, 4],  # 4: never (three signals), i.e. the plain margin rule
         "negative_floor": [0.9, 0.93],
