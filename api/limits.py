@@ -1,8 +1,10 @@
 """Request body limits and an access log without conversation ids.
 
-- `BodyLimit`: POST/PUT/PATCH bodies above MAX_BODY_BYTES (64 KB) get 413 before a route reads
-  them — by Content-Length at once, or while streaming when the length is not announced. The
-  console's forms (KB drafts) may be four times as large.
+- `BodyLimit`: POST/PUT/PATCH bodies above MAX_BODY_BYTES (64 KB) get 413 before a route parses
+  them — by Content-Length, or while streaming when the length is not announced. Bodies up to
+  4 MB are read and dropped first (a client still uploading would otherwise see a reset
+  connection, not the 413); larger ones get the 413 at once. The console's forms (KB drafts) may
+  be four times as large.
 - uvicorn's access log line names the path and query: widget URLs carry the session id (the key
   to a conversation), WeChat callbacks an openid. `install_access_log_redaction` rewrites each
   line's path with `core.logs.redact_path` and drops the client address.
@@ -19,6 +21,7 @@ from core.logs import redact_path
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 TOO_LARGE_ZH = "请求内容过大，未被处理。"
+DRAIN_MAX_BYTES = 4 * 1024 * 1024  # bodies up to this size are read before the 413
 
 
 class BodyTooLarge(HTTPException):
@@ -42,6 +45,10 @@ class BodyLimit:
         limit = self.max_bytes * (4 if scope["path"].startswith("/console") else 1)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
+            # Read (and drop) a moderately large body first: answering while the client is
+            # still sending makes it see a reset connection instead of the 413.
+            if int(declared) <= DRAIN_MAX_BYTES:
+                await _drain(receive)
             await _reject(send)
             return
         received = 0
@@ -52,10 +59,24 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    if message.get("more_body") and received <= DRAIN_MAX_BYTES:
+                        await _drain(receive)
                     raise BodyTooLarge
             return message
 
         await self.app(scope, limited, send)
+
+
+async def _drain(receive: Receive) -> None:
+    """Consume the rest of a request body (at most DRAIN_MAX_BYTES), discarding it."""
+    taken = 0
+    while taken <= DRAIN_MAX_BYTES:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        taken += len(message.get("body", b""))
+        if not message.get("more_body"):
+            return
 
 
 async def _reject(send: Send) -> None:

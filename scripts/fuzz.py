@@ -442,7 +442,7 @@ def processes_healthy(stack: Stack) -> dict[str, bool]:
     return {
         s.name: s.proc is not None
         and s.proc.poll() is None
-        and (not s.health_url or http_ok(s.health_url, timeout=10))
+        and (not s.health_url or http_ok(s.health_url, timeout=10, headers=s.health_headers))
         for s in stack.services
     }
 
