@@ -23,9 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="load and check every entry")
     validate.add_argument("kb_dir", nargs="?", type=Path, default=Path("kb"))
-    generate = commands.add_parser("generate", help="write data/nlu/faq.yml and its responses")
-    generate.add_argument("kb_dir", nargs="?", type=Path, default=Path("kb"))
-    generate.add_argument("out_dir", nargs="?", type=Path, default=Path("data"))
+    for name in ("sample", "generate"):  # `generate`: the old name of `sample`
+        sample = commands.add_parser(
+            name, help="write data/nlu/faq.yml: a sample of KB questions for the faq intent"
+        )
+        sample.add_argument("kb_dir", nargs="?", type=Path, default=Path("kb"))
+        sample.add_argument("out_dir", nargs="?", type=Path, default=Path("data"))
     args = parser.parse_args(argv)
     try:
         kb = load_kb(args.kb_dir)
