@@ -131,7 +131,12 @@ class Installer:
     def run_step(self, step: str, args: list[str], log) -> None:  # type: ignore[no-untyped-def]
         log.write(f"\n$ {' '.join(args)}\n".encode())
         log.flush()
-        env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
+        env = {
+            **os.environ,
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "PIP_NO_INPUT": "1",
+            "PYTHONUNBUFFERED": "1",  # pip's lines as they happen, not in 8 KB bursts
+        }
         env.pop("PYTHONPATH", None)  # the tree's packages must not shadow the venv's
         proc = subprocess.Popen(
             args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -147,7 +152,7 @@ class Installer:
 
     def parse(self, line: str) -> None:
         """Turn pip's lines into the status: collecting n/N, building, installing N packages."""
-        if self.task is None:
+        if self.task is None or self.phase == "editable":
             return
         total = self.venv.locked_packages()
         match = PIP_LINE.match(line)
@@ -169,7 +174,12 @@ class Installer:
 
     def tick(self) -> None:
         """During pip's silent install phase: move with the time against the estimate."""
-        if self.task is None or self.phase != "install" or not self.task.estimate_s:
+        if (
+            self.task is None
+            or self.task.finished
+            or self.phase != "install"
+            or not self.task.estimate_s
+        ):
             return
         left = max(1.0, self.task.estimate_s * 0.6)
         share = min(0.98, 0.4 + 0.6 * (time.monotonic() - self.install_started) / left)
@@ -201,6 +211,7 @@ class Installer:
                     log,
                 )
                 if venv.editable:
+                    self.phase = "editable"
                     self.progress.update(self.task, "installing this project (editable)", 0.99)
                     self.run_step(
                         "pip install -e .",

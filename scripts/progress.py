@@ -157,6 +157,8 @@ class Progress:
 
     def update(self, task: Task, status: str | None = None, fraction: float | None = None) -> None:
         with self._lock:
+            if task.finished:
+                return
             if status is not None:
                 task.status = status
             if fraction is not None:

@@ -73,7 +73,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"✗ {rel(RASA_BIN)} is missing: run `make install`", file=sys.stderr)
         return 1
     LOG.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "RASA_TELEMETRY_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "PYTHONWARNINGS": "ignore",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "PYTHONUNBUFFERED": "1",  # Rasa's lines as they happen
+    }
     env.setdefault("PYTHONPATH", str(ROOT))  # Rasa imports rasa_addons and core.text from here
     env.pop("LOG_LEVEL", None)  # INFO: Rasa prints the components and the epoch bar
     cmd = [str(RASA_BIN), "train", "--fixed-model-name", name, "--out", str(args.out)]
