@@ -295,7 +295,7 @@ def test_postgresql_crash_and_restart_loses_no_accepted_message(
         stack, ports, _ = start_prod(tmp_path_factory.mktemp("pgcrash"), url, replicas=1)
         stack.up(timeout_s=400)
         api = f"http://127.0.0.1:{ports['api']}"
-        session_id = new_widget_session(prod.api)
+        session_id = new_widget_session(api)
 
         def widget(message: str) -> httpx.Response:
             return httpx.post(
