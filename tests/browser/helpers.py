@@ -86,3 +86,17 @@ def audit(page: Page, axe_source: str, context: str, include: str | None = None)
 
 def expect_patient() -> None:
     expect.set_options(timeout=WAIT_MS)
+
+
+URGENT_FIRST = """(id) => {
+    const rows = [...document.querySelectorAll("table.queue tbody tr")];
+    const mine = rows.findIndex((r) => r.dataset.ticket === String(id));
+    const normal = rows.findIndex((r) => r.dataset.priority !== "urgent");
+    return mine >= 0 && rows[mine].dataset.priority === "urgent" && (normal < 0 || mine < normal);
+}"""
+
+
+def wait_urgent_first(page: Page, ticket: int) -> None:
+    """Wait until the queue lists `ticket` as urgent, above every normal ticket (other tests may
+    have left urgent tickets of their own)."""
+    page.wait_for_function(URGENT_FIRST, arg=ticket, timeout=WAIT_MS)

@@ -14,6 +14,7 @@ from tests.browser.helpers import (
     csrf_of,
     expect_patient,
     staff_login,
+    wait_urgent_first,
 )
 
 pytestmark = pytest.mark.e2e
@@ -74,9 +75,8 @@ def test_queue_updates_itself_and_alerts_on_new_and_urgent_tickets(
 
     # An emergency: listed first, flashing until claimed, a stronger alert.
     _, urgent = citizen_ticket(staff.context.request, base, "我在国外护照被偷了，怎么办")
-    first = staff.locator("table.queue tbody tr").first
-    expect(first).to_have_attribute("data-ticket", str(urgent))
-    expect(first).to_have_class(re.compile(r"\bflash\b"))
+    wait_urgent_first(staff, urgent)
+    expect(staff.locator(f'tr[data-ticket="{urgent}"]')).to_have_class(re.compile(r"\bflash\b"))
     expect(staff.locator("#live-alert")).to_contain_text(f"紧急工单 #{urgent}")
     assert style_of(staff, urgent, "animationName") == "qw-flash"
     staff.screenshot(path=str(screenshots / "console-live-queue.png"))

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import STAFF_PASSWORD
-from tests.browser.helpers import new_session
+from tests.browser.helpers import new_session, wait_urgent_first
 
 pytestmark = pytest.mark.e2e
 
@@ -91,9 +91,10 @@ def test_citizen_and_staff_handoff_round_trip(browser_stack, chromium, screensho
     staff_login(staff, base, "agent1")
     row = staff.locator(f'tr[data-ticket="{ticket}"]')
     expect(row).to_contain_text("网页")
-    first_row = staff.locator("table.queue tbody tr").first
-    expect(first_row).to_have_attribute("data-ticket", str(urgent_ticket))
-    expect(first_row).to_have_class(re.compile(r"\burgent\b"))
+    wait_urgent_first(staff, urgent_ticket)  # listed above every normal ticket, highlighted
+    expect(staff.locator(f'tr[data-ticket="{urgent_ticket}"]')).to_have_class(
+        re.compile(r"\burgent\b")
+    )
     staff.screenshot(path=str(screenshots / "console-queue.png"))
     row.get_by_role("link").click()
     expect(staff.locator(".line.citizen .text").last).to_have_text(XSS)
