@@ -21,7 +21,7 @@ export QIAOWU_MAKE_STARTED := $(shell date +%s)
 # The installer is stdlib-only: any of the interpreters runs it (scripts/install.py).
 INSTALL = $(or $(PYTHON311),$(PYTHON310),python3) -m scripts.install --rasa-python "$(PYTHON310)" --app-python "$(PYTHON311)"
 
-.PHONY: help install kb train run run-prod test test-fast test-rasa lint fmt bench fuzz soak browser-deps screenshots eval report
+.PHONY: help install kb train run run-prod test test-fast test-rasa lint fmt bench fuzz soak browser-deps screenshots eval ablation report
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -81,6 +81,9 @@ test-rasa: ## Conversation tests (rasa test) on the current model
 
 eval: install train ## Answer quality on tests/eval/dev_set.yml vs baselines (writes docs/eval.md)
 	$(PY) scripts/eval.py
+
+ablation: install ## NLU variants (features, rules, epochs, selector) on the blind tune split (writes docs/ablation.md)
+	$(PY) -m scripts.ablation $(ABLATION_ARGS)
 
 report: $(APP_VENV)/.installed ## Top unanswered questions and most 👎 answers from the app database
 	$(PY) scripts/report.py
