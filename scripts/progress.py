@@ -155,7 +155,13 @@ class Progress:
             self._draw()
             return task
 
-    def update(self, task: Task, status: str | None = None, fraction: float | None = None) -> None:
+    def update(
+        self,
+        task: Task,
+        status: str | None = None,
+        fraction: float | None = None,
+        estimate_s: float | None = None,
+    ) -> None:
         with self._lock:
             if task.finished:
                 return
@@ -163,6 +169,8 @@ class Progress:
                 task.status = status
             if fraction is not None:
                 task.fraction = fraction
+            if estimate_s is not None:
+                task.estimate_s = estimate_s
             self._log_line(task)
 
     def done(self, task: Task, message: str = "", mark: str = "✓", timed: bool = True) -> None:

@@ -148,14 +148,29 @@ def describe_port(port: int, service: str) -> str:
         lines.append(f"    pid {pid}: {cmd[:300]}")
         with suppress(OSError):
             groups.add(os.getpgid(pid))
-    if any(str(ROOT) in cmd for _, cmd in holders):
-        kill = " ".join(f"-{g}" for g in sorted(groups)) or " ".join(str(p) for p, _ in holders)
+    checkouts = {c for c in (_checkout_of(cmd) for _, cmd in holders) if c is not None}
+    kill = " ".join(f"-{g}" for g in sorted(groups)) or " ".join(str(p) for p, _ in holders)
+    if ROOT in checkouts:
         lines.append(
             f"  left over from an earlier `make run` of this checkout: `kill -TERM -- {kill}`"
+        )
+    elif checkouts:
+        where = ", ".join(sorted(map(str, checkouts)))
+        lines.append(
+            f"  the processes of `make run` in {where}: stop it there (Ctrl-C) or `kill -TERM -- {kill}`"
         )
     else:
         lines.append("  stop that program or free the port, then run again")
     return "\n".join(lines)
+
+
+def _checkout_of(cmd: str) -> Path | None:
+    """The checkout whose .venv / .venv-rasa runs this command line, if any."""
+    exe = cmd.split(" ", 1)[0]
+    for venv in ("/.venv/bin/", "/.venv-rasa/bin/"):
+        if venv in exe:
+            return Path(exe.split(venv, 1)[0])
+    return None
 
 
 class Stopping(Exception):

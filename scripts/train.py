@@ -16,6 +16,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # `python scripts/train.py`
@@ -30,16 +31,31 @@ DEFAULT_S = 110.0
 
 EPOCHS = re.compile(r"Epochs:\s*\d+%\|[^|]*\|\s*(\d+)/(\d+)")
 COMPONENT = re.compile(r"(Starting to train|Restored) component '([^']+)'")
+FINISHED = re.compile(r"Finished training component '([^']+)'")
 STORIES = re.compile(r"Processed (story blocks|rules|trackers)")
 
 
+# After DIET's last epoch: the fallback/routing components, the policies and packing the model.
+AFTER_EPOCHS_S = 15.0
+
+
 class TrainView:
-    """Rasa's output (tqdm bars end in \\r, log lines in \\n) → the status text."""
+    """Rasa's output (tqdm bars end in \\r, log lines in \\n) → the status text, and once the
+    epochs run, the time left from their pace."""
 
     def __init__(self) -> None:
         self.component = ""
         self.epoch: tuple[int, int] | None = None
         self.restored: list[str] = []
+        self.component_started = time.monotonic()
+
+    def remaining_s(self, now: float | None = None) -> float | None:
+        """Seconds left: the epochs to go at the pace so far, plus what follows them."""
+        if self.epoch is None or self.epoch[0] < 2:
+            return None
+        done, total = self.epoch
+        pace = ((now or time.monotonic()) - self.component_started) / done
+        return (total - done) * pace + AFTER_EPOCHS_S
 
     def feed(self, line: str) -> str | None:
         """The new status for one line of output, or None when it changes nothing."""
@@ -51,7 +67,14 @@ class TrainView:
                 self.restored.append(match.group(2))
                 return f"{match.group(2)} (from Rasa's cache)"
             self.component, self.epoch = match.group(2), None
+            self.component_started = time.monotonic()
             return f"training {self.component}"
+        if match := FINISHED.search(line):
+            # Rasa logs nothing while the featurizers process the examples (the E5 sentence
+            # embeddings took most of a minute): say what is going on.
+            return f"featurizing the training examples (after {match.group(1)})"
+        if "Started validating domain and training data" in line:
+            return "validating the domain and training data"
         if match := STORIES.search(line):
             return f"reading {match.group(1)}"
         if "Your Rasa model is trained" in line:
@@ -101,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
                 for raw in lines:
                     status = view.feed(raw.decode("utf-8", "replace"))
                     if status is not None:
-                        progress.update(task, status)
+                        left = view.remaining_s()
+                        eta = task.elapsed + left if left is not None else None
+                        progress.update(task, status, estimate_s=eta)
             code = proc.wait()
         except KeyboardInterrupt:  # Ctrl-C reached Rasa too (same process group)
             proc.send_signal(signal.SIGINT)

@@ -79,6 +79,11 @@ def test_on_a_terminal_the_bar_is_redrawn_in_place_and_cleared():
             "JiebaTokenizer (from Rasa's cache)",
         ),
         ("Processed story blocks: 100%|██████████| 12/12", "reading story blocks"),
+        (
+            "... INFO rasa.engine.training.hooks  - Finished training component "
+            "'CountVectorsFeaturizer'.",
+            "featurizing the training examples (after CountVectorsFeaturizer)",
+        ),
         ("the weather", None),
     ],
 )
@@ -203,3 +208,12 @@ def test_requirements_are_wheels_only_and_every_pin_is_in_the_lock(name):
         assert f"=={version}" in next(
             line for line in lock.splitlines() if canon(line.split("==")[0]) == pkg
         ), pin
+
+
+def test_the_epochs_pace_gives_the_time_left():
+    view = train.TrainView()
+    view.feed("INFO Starting to train component 'DIETClassifier'.")
+    view.component_started = 100.0
+    view.feed("Epochs:  10%|#   | 6/60 [00:12<01:48]")
+    # 6 epochs in 12 s: 54 more at 2 s, then the policies and packing.
+    assert view.remaining_s(now=112.0) == 54 * 2.0 + train.AFTER_EPOCHS_S

@@ -187,3 +187,13 @@ def test_a_taken_port_names_its_holder_and_starts_nothing(fake):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_holder_from_another_checkout_is_named_by_its_checkout():
+    from scripts.stack import _checkout_of
+
+    assert _checkout_of("/tmp/fresh/.venv-rasa/bin/python -m rasa_addons.server run") == Path(
+        "/tmp/fresh"
+    )
+    assert _checkout_of("/srv/qw/.venv/bin/python -m actions --port 5055") == Path("/srv/qw")
+    assert _checkout_of("redis-server 127.0.0.1:6379") is None
