@@ -90,7 +90,7 @@ def decide_kb(text: str, parse: dict[str, Any], last_kb_id: str | None = None) -
             best = max(fused, key=lambda k: (fused[k], k))
             # Within one topic a weaker signal is enough (the context narrowed the choice),
             # unless the message clearly points elsewhere ("那外办能代办签证吗").
-            if fused[best] >= t.suggest / 2 and fused[best] >= ranking.score / 2:
+            if fused[best] >= t.suggest / 4 and fused[best] >= ranking.score / 2:
                 return Ranking("answer", [best], round(fused[best], 4))
     return ranking
 

@@ -43,6 +43,13 @@ from core.conversation.routing import find_reference, is_bare_code, wants_human,
 ROUTES = {"report_emergency", "request_human", "ask_case_status"}
 
 
+def _too_little_to_alarm(text: str) -> bool:
+    """Markup, code or emoji with hardly a word in it: DIET's guess of an emergency is noise."""
+    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+    words = [w for w in text.split() if sum(c.isalpha() for c in w) >= 2]
+    return cjk < 2 and len(words) < 4
+
+
 def route_for(text: str, metadata: Optional[Dict[str, Any]]) -> Optional[str]:
     """The intent the rules impose on the message, or None to keep the classifier's."""
     route = (metadata or {}).get("route")
@@ -81,6 +88,9 @@ class RouteOverride(GraphComponent):
             if not isinstance(text, str) or not text or text.startswith("/"):
                 continue
             route = route_for(text, message.get("metadata"))
+            predicted = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            if route is None and predicted == "report_emergency" and _too_little_to_alarm(text):
+                route = "nlu_fallback"  # neither the rules nor the relay saw an emergency
             if route is None:
                 continue
             intent = {INTENT_NAME_KEY: route, PREDICTED_CONFIDENCE_KEY: 1.0}
