@@ -73,10 +73,18 @@ _HOW_RE = re.compile(
 )
 
 
+# "有进展通知我" subscribes to notifications of the verified case: the subscribe intent's business.
+_SUBSCRIBE_RE = re.compile(r"通知我|提醒我|订阅|退订|取消通知|\bnotify me\b|\bsubscribe|\balert me\b")
+
+
 def wants_status(text: str) -> bool:
     """The message asks about the progress of the citizen's own application."""
     plain = normalize(text).lower()
-    return bool(_STATUS_RE.search(plain)) and not _HOW_RE.search(plain)
+    return (
+        bool(_STATUS_RE.search(plain))
+        and not _HOW_RE.search(plain)
+        and not _SUBSCRIBE_RE.search(plain)
+    )
 
 
 _DIGITS_RE = re.compile(r"^\s*\d{4}\s*$")

@@ -97,3 +97,7 @@ def test_progress_wording_is_a_status_enquiry(text):
 )
 def test_how_questions_are_not_status_enquiries(text):
     assert not wants_status(text)
+
+
+def test_subscribing_is_not_a_status_enquiry():
+    assert not wants_status("有进展通知我") and not wants_status("notify me when there is progress")
