@@ -24,6 +24,7 @@ class ConversationItem:
     author: str  # citizen | bot | staff | note | system
     text: str | None
     custom: dict[str, Any] | None = field(default=None)
+    outbox_id: int | None = None  # rows from the outbox: the widget's delivery cursor
 
     def as_widget(self) -> dict[str, Any]:
         """JSON for the widget's history."""
@@ -32,6 +33,7 @@ class ConversationItem:
             "text": self.text,
             "custom": self.custom,
             "at": self.at.isoformat(),
+            "id": self.outbox_id,
         }
 
 
@@ -82,6 +84,7 @@ def _outbox_item(row: Outbox) -> ConversationItem:
         "staff" if row.kind == "staff_reply" else "system",
         row.text,
         row.payload,
+        row.id,
     )
 
 
@@ -108,3 +111,22 @@ def take_pending(session: Session, sender_id: str, now: dt.datetime) -> list[Con
     Each row is taken with a conditional UPDATE, so two open streams never both deliver it.
     """
     return [_outbox_item(row) for row in outbox.take_pending(session, sender_id, now)]
+
+
+def updates_after(
+    session: Session, sender_id: str, after_id: int, now: dt.datetime
+) -> list[ConversationItem]:
+    """Outbox rows of one widget sender newer than `after_id` (the tab's cursor), oldest first.
+
+    Every open tab of the conversation reads with its own cursor, so a staff reply reaches all
+    of them; the rows are marked delivered the first time any tab reads them.
+    """
+    return [_outbox_item(row) for row in outbox.read_after(session, sender_id, after_id, now)]
+
+
+def widget_cursor(session: Session, sender_id: str, now: dt.datetime) -> int:
+    """The newest outbox row id of a sender (0 when none): where a freshly loaded tab starts.
+
+    Rows up to it are in the history the tab just loaded, so they count as delivered."""
+    rows = outbox.read_after(session, sender_id, 0, now, limit=None)
+    return rows[-1].id if rows else 0

@@ -81,7 +81,11 @@ def test_editor_drafts_and_approves_a_valid_entry(client, sessions, kb_dir):
             "title": "外国驾照在国内能用吗？",
             "questions": "\n".join(QUESTIONS),
             "answer": "驾驶证换领不属于本办职责，请咨询当地公安机关交通管理部门。",
-            "sources": "公安部交通管理局 | https://www.mps.gov.cn/",
+            # A deep link on an official host: bare home pages are refused (kb/sources_policy.yml).
+            "sources": (
+                "《中华人民共和国出境入境管理法》 | "
+                "https://www.nia.gov.cn/n741440/n741547/c757592/content.html"
+            ),
             "action": "approve",
         },
     )

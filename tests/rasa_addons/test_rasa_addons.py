@@ -69,3 +69,51 @@ def test_cached_action_result_validation_still_rejects_bad_replies(run_in_rasa):
         if line.startswith("RESULT ")
     )
     assert result == {"ok": True, "bad": "ValidationError"}
+
+
+ROUTING_SCRIPT = r"""
+import json
+from rasa.shared.nlu.training_data.message import Message
+from rasa_addons.routing import RouteOverride
+
+cases = {
+    "deti": ("你好，我那个 ｖａ ２０２６ ０００１２３ 办好没", None),
+    "human": ("不要机器人，给我换个人", None),
+    "kidnap": ("他们说绑架了我儿子，要赎金", None),
+    "relay": ("我表哥一个礼拜没消息了", {"route": "report_emergency"}),
+    "code": ("1234", None),
+    "plain": ("附加证明书怎么办", None),
+}
+out = {}
+for name, (text, metadata) in cases.items():
+    m = Message(data={"text": text, "metadata": metadata})
+    m.set("intent", {"name": "faq", "confidence": 0.9})
+    m.set("intent_ranking", [{"name": "faq", "confidence": 0.9}])
+    RouteOverride().process([m])
+    ents = [e["value"] for e in m.get("entities") or []]
+    out[name] = [m.get("intent")["name"], ents, m.get("intent_ranking")[0]["name"]]
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_routing_component_overrides_the_classifier():
+    if not RASA_PY.exists():
+        pytest.skip("Rasa venv not installed")
+    done = subprocess.run(
+        [str(RASA_PY), "-c", ROUTING_SCRIPT],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
+    got = json.loads(line[len("RESULT ") :])
+    assert got == {
+        "deti": ["ask_case_status", ["VA-2026-000123"], "ask_case_status"],
+        "human": ["request_human", [], "request_human"],
+        "kidnap": ["report_emergency", [], "report_emergency"],
+        "relay": ["report_emergency", [], "report_emergency"],
+        "code": ["inform", [], "inform"],
+        "plain": ["faq", [], "faq"],
+    }

@@ -49,7 +49,8 @@ def test_without_a_terminal_each_step_gets_a_status_line_and_a_done_line():
     assert lines[1] == "✓ rasa ready (0 s)"
 
 
-def test_on_a_terminal_the_bar_is_redrawn_in_place_and_cleared():
+def test_on_a_terminal_the_bar_is_redrawn_in_place_and_cleared(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # the line is cut to the terminal's width
     out = io.StringIO()
     view = Progress(stream=out, tty=True)
     task = view.add("training", 100.0, "DIETClassifier epoch 3/60")
