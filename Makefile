@@ -70,7 +70,7 @@ screenshots: install train browser-deps ## Browser tests writing docs/screenshot
 # Everyday work: no Rasa, no model, no browser (tests/e2e, tests/browser and tests/rasa_addons,
 # which runs inside .venv-rasa, are left out); two workers, one test file each at a time.
 FAST_TESTS := -m "not e2e" --ignore=tests/e2e --ignore=tests/browser --ignore=tests/rasa_addons
-test-fast: $(APP_VENV)/.installed ## Unit + integration tests without Rasa, model or browser (< 3 min on 2 cores)
+test-fast: kb ## Unit + integration tests without Rasa, a model or a browser (2 workers; see README)
 	@OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile $(FAST_TESTS) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 

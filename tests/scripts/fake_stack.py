@@ -72,7 +72,7 @@ def main(argv: list[str]) -> int:
                 port=int(port),
             )
         )
-    stack = Stack(services, env={"PATH": "/usr/bin:/bin"}, log_dir=work / "log", grace_s=2.0)
+    stack = Stack(services, env={"PATH": "/usr/bin:/bin"}, log_dir=work / "log", grace_s=1.0)
     return supervise(stack, api_port=int(port))
 
 

@@ -138,7 +138,7 @@ def test_a_running_stack_stops_completely(fake, sig, times):
     _assert_all_stopped(run)
     out = run.output()
     assert "stopping (" in out
-    assert "actions did not stop within 2 s: SIGKILL" in out
+    assert "actions did not stop within 1 s: SIGKILL" in out
     assert "✓ all services stopped" in out
     assert "Traceback" not in out
 
