@@ -232,16 +232,21 @@ class Installer:
         return True
 
     def version_ok(self, py: Path) -> bool:
-        try:
-            out = subprocess.run(
-                [str(py), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                capture_output=True,
-                text=True,
-                timeout=30,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return False
-        return out.stdout.strip() == self.venv.version
+        return _version(str(py)) == self.venv.version
+
+
+def _version(python: str) -> str:
+    """'3.11' for an interpreter that runs, else ''."""
+    try:
+        out = subprocess.run(
+            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
 
 
 def find_python(version: str) -> str:
@@ -250,16 +255,7 @@ def find_python(version: str) -> str:
     candidates = sorted((home / ".pyenv" / "versions").glob(f"{version}.*/bin/python{version}"))
     candidates += [Path(f"/usr/local/bin/python{version}"), Path(f"/usr/bin/python{version}")]
     for candidate in [*map(str, candidates), f"python{version}"]:
-        try:
-            out = subprocess.run(
-                [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                capture_output=True,
-                text=True,
-                timeout=30,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if out.returncode == 0 and out.stdout.strip() == version:
+        if _version(candidate) == version:
             return candidate
     return ""
 
@@ -295,9 +291,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     chosen = [all_venvs[n] for n in names]
     for venv in chosen:
+        var = "PYTHON310" if venv.version == "3.10" else "PYTHON311"
         if not venv.python:
-            var = "PYTHON310" if venv.version == "3.10" else "PYTHON311"
             print(f"✗ Python {venv.version} not found: set {var}=/path/to/python{venv.version}")
+            return 1
+        if _version(venv.python) != venv.version:
+            print(f"✗ {var}={venv.python} is not a working Python {venv.version}")
             return 1
     started = time.monotonic()
     results: dict[str, bool] = {}
