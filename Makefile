@@ -57,7 +57,7 @@ browser-deps: ## Debian's chromium, CJK fonts and nodejs/npm (needs root); axe-c
 	@test -f var/node/node_modules/axe-core/axe.min.js || { mkdir -p var/node && \
 	  npm install --silent --no-audit --no-fund --prefix var/node axe-core@4.14.1; }
 
-test: install train browser-deps ## Everything: KB checks, rasa data validate, rasa test, pytest (unit, integration, e2e)
+test: install kb train browser-deps ## Everything: KB checks, rasa data validate, rasa test, pytest (unit, integration, e2e)
 	$(PY) -m core.kb validate kb
 	$(RASA) data validate --data data --quiet
 	$(MAKE) test-rasa

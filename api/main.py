@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -44,13 +45,17 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
             yield
             return
         rasa = RasaClient.from_settings(settings)
+        safety = get_safety()
+        # Embedding the emergency exemplars takes tens of seconds without var/cache: do it
+        # beside the start-up, not inside the first citizen's request.
+        warming = asyncio.get_running_loop().run_in_executor(None, safety.warm)
         app.state.relay = Relay(
             rasa,
             session_factory(get_engine(settings.database_url)),
             settings.max_message_chars,
             hours=office_hours,
             turn_salt=settings.hash_salt.get_secret_value(),
-            safety=get_safety(),
+            safety=safety,
             handoff_hours=handoff_hours,
             title_en=title_en,
         )
@@ -60,6 +65,7 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
         finally:
             if purging is not None:
                 purging.cancel()
+            warming.cancel()
             await rasa.aclose()
 
     office_hours = OfficeHours.parse(

@@ -37,6 +37,11 @@ class Safety:
             return cls()
         return cls(lambda: get_exemplars(data_dir, cache_dir))
 
+    def warm(self) -> bool:
+        """Load the semantic index now (at a service's start), so the first citizen's message
+        does not wait for it; True when it is available."""
+        return self.exemplars is not None and self.exemplars() is not None
+
     def check(self, text: str) -> Emergency | None:
         """The emergency template for the message, or None."""
         hit = detect(text)
