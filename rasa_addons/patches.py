@@ -7,10 +7,18 @@
   whose frames list their local variables (the text again, the sender id): personal data in the
   logs. The redacting logger keeps the event, the message length, the exception type and where
   it was raised.
+- Elsewhere Rasa writes citizens' data into its own log lines: the sender id (a widget session
+  id is a bearer credential) in "Circuit breaker tripped … for sender '…'" and other processor
+  warnings, and a message typed as an intent ("/inform{…}") with its entity values in the story
+  reader's "Failed to parse arguments in line '…'" warning. A log-record factory replaces quoted
+  sender ids by a short hash (still correlatable) and the warning's quoted line by its length.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import re
 import sys
 import traceback
 from typing import Any
@@ -70,6 +78,45 @@ class RedactingLogger:
         return self._inner.error(event, **self._clean(fields))
 
 
+_SENDER = re.compile(r"(sender(?:[ _]id)?\s*[=:]?\s*)'([^']*)'", re.IGNORECASE)
+_PARSED_LINE = re.compile(r"(arguments in line )'.*?'(\. (?:Expected|Failed))", re.DOTALL)
+
+
+def _sender_hash(sender: str) -> str:
+    return "#" + hashlib.sha256(sender.encode("utf-8")).hexdigest()[:10]
+
+
+def redact(message: str) -> str:
+    """A Rasa log line without sender ids or the text of a message parsed as an intent."""
+    message = _SENDER.sub(lambda m: f"{m.group(1)}'{_sender_hash(m.group(2))}'", message)
+    return _PARSED_LINE.sub(lambda m: f"{m.group(1)}(redacted){m.group(2)}", message)
+
+
+def _redacting_factory(inner: Any) -> Any:
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = inner(*args, **kwargs)
+        if record.name.startswith(("rasa", "py.warnings")) and isinstance(record.msg, str):
+            try:
+                text = record.getMessage()
+            except (TypeError, ValueError):
+                return record
+            cleaned = redact(text)
+            if cleaned != text:
+                record.msg, record.args = cleaned, ()
+        return record
+
+    factory._qiaowu_redacting = True  # type: ignore[attr-defined]  # marks it installed
+    return factory
+
+
+def _redacting_warning(inner: Any) -> Any:
+    def raise_warning(message: str, *args: Any, **kwargs: Any) -> None:
+        return inner(redact(message) if isinstance(message, str) else message, *args, **kwargs)
+
+    raise_warning._qiaowu_redacting = True  # type: ignore[attr-defined]  # marks it installed
+    return raise_warning
+
+
 def apply() -> None:
     """Install the patches (idempotent)."""
     from rasa.core.channels import rest
@@ -77,3 +124,10 @@ def apply() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
     if not isinstance(rest.structlogger, RedactingLogger):
         rest.structlogger = RedactingLogger(rest.structlogger)
+    import rasa.shared.utils.io as rasa_io
+
+    if not getattr(rasa_io.raise_warning, "_qiaowu_redacting", False):
+        rasa_io.raise_warning = _redacting_warning(rasa_io.raise_warning)
+    factory = logging.getLogRecordFactory()
+    if not getattr(factory, "_qiaowu_redacting", False):
+        logging.setLogRecordFactory(_redacting_factory(factory))
