@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db.models import Subscription
-from core.kb.answers import answer_text
+from core.kb.answers import answer_text, footer_fields
 from core.kb.loader import KnowledgeBase
 from core.kb.topics import RIGHTS_TOPICS
 from core.notify import outbox
@@ -36,7 +36,12 @@ def tip_entry_id(kb: KnowledgeBase, day: dt.date) -> str:
 
 
 def tip_message(kb: KnowledgeBase, day: dt.date, lang: str = "zh") -> tuple[str, dict[str, Any]]:
-    """Text and payload of the day's tip, with the entry's sources."""
+    """Text and payload of the day's tip, with the entry's sources.
+
+    Like a KB answer, the text is the heading and the answer body; the policy (or 待核实) note
+    and the office contact travel as the payload's `footer`, which Telegram and WeChat show as
+    one short line under the tip.
+    """
     kb_id = tip_entry_id(kb, day)
     entry = kb.entries[kb_id]
     answer, english = answer_text(kb, kb_id, lang)
@@ -50,6 +55,7 @@ def tip_message(kb: KnowledgeBase, day: dt.date, lang: str = "zh") -> tuple[str,
         "lang": "en" if english else "zh",
         "sources": [{"title": s.title, "url": str(s.url)} for s in entry.sources],
         "last_reviewed": entry.last_reviewed.isoformat(),
+        **footer_fields(kb, kb_id, lang),
     }
     return text, payload
 
