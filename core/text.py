@@ -11,8 +11,11 @@ import unicodedata
 from functools import lru_cache
 
 _SPACE_RE = re.compile(r"\s+")
+# Control and invisible characters, and lone UTF-16 surrogates ("\ud83d" escaped in a JSON body
+# decodes to one): no encoder can encode them as UTF-8, so they would crash the turn.
 _CONTROL_RE = re.compile(
-    r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u2028\u2029\ufeff]"
+    "[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u2028\u2029\ufeff"
+    "\ud800-\udfff]"
 )
 # Punctuation that NFKC leaves full-width but which carries no meaning for matching.
 _PUNCT_MAP = str.maketrans(

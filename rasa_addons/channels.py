@@ -104,7 +104,7 @@ class SafeRestInput(RestInput):
 
     def _extract_message(self, req: Request) -> str | None:
         message = self._body(req).get("message")
-        if message is not None and not isinstance(message, str):
+        if not isinstance(message, str):  # a missing message crashed the NLU pipeline
             raise InvalidBody("message must be a string")
         return message
 

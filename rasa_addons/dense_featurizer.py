@@ -84,7 +84,10 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         text = message.get(TEXT)
         if not isinstance(text, str) or not text.strip() or text.startswith("/"):
             return None
-        return text.strip()[: self.max_chars]
+        # Lone surrogates cannot be encoded for the tokenizer (the normaliser removes them; a
+        # pipeline without it must not crash the turn either).
+        text = text.encode("utf-8", "replace").decode("utf-8").strip()
+        return text[: self.max_chars] or None
 
     def _cache_path(self, texts: List[str]) -> Optional[Path]:
         if self.cache_dir is None:

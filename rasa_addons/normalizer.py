@@ -1,5 +1,11 @@
 """Normalise message text before tokenisation, so every channel — including a raw POST to
-Rasa's REST webhook — gets full-width → half-width and traditional → simplified conversion."""
+Rasa's REST webhook — gets full-width → half-width and traditional → simplified conversion.
+
+A message with nothing left after normalising (only invisible characters, whitespace, lone
+surrogates, or the empty string) would reach the classifier without a token, and DIET fails on
+that (a GraphComponentException: Rasa answers nothing). It becomes a one-token placeholder,
+flagged `BLANK`, which the routing component turns into `nlu_fallback` ("please type your
+question")."""
 
 from __future__ import annotations
 
@@ -14,6 +20,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from core.text import normalize
+
+BLANK = "qiaowu_blank"  # message property: the citizen's text had nothing in it
+PLACEHOLDER = "〇"
 
 
 @DefaultV1Recipe.register(
@@ -35,8 +44,13 @@ class TextNormalizer(GraphComponent):
     def _apply(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT)
-            if isinstance(text, str) and text and not text.startswith("/"):
-                message.set(TEXT, normalize(text))
+            if not isinstance(text, str) or text.startswith("/"):
+                continue
+            normalized = normalize(text)
+            if not normalized:
+                message.set(BLANK, True)
+                normalized = PLACEHOLDER
+            message.set(TEXT, normalized)
         return messages
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -75,6 +75,14 @@ class RedactingLogger:
             frames = traceback.extract_tb(exc.__traceback__)
             if frames:
                 fields["raised_at"] = f"{frames[-1].filename}:{frames[-1].lineno}"
+            cause = exc
+            while cause.__cause__ is not None and cause.__cause__ is not cause:
+                cause = cause.__cause__
+            if cause is not exc:  # Rasa wraps a component's error in GraphComponentException
+                fields["cause"] = type(cause).__name__
+                inner = traceback.extract_tb(cause.__traceback__)
+                if inner:
+                    fields["cause_at"] = f"{inner[-1].filename}:{inner[-1].lineno}"
         return self._inner.error(event, **self._clean(fields))
 
 

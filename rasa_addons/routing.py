@@ -39,6 +39,7 @@ from rasa.shared.nlu.training_data.message import Message
 from core.conversation.emergency import detect
 from core.conversation.refusals import firm_reason
 from core.conversation.routing import find_reference, is_bare_code, wants_human, wants_status
+from rasa_addons.normalizer import BLANK
 
 ROUTES = {"report_emergency", "request_human", "ask_case_status"}
 
@@ -87,7 +88,10 @@ class RouteOverride(GraphComponent):
             text = message.get(TEXT)
             if not isinstance(text, str) or not text or text.startswith("/"):
                 continue
-            route = route_for(text, message.get("metadata"))
+            if message.get(BLANK):
+                route: Optional[str] = "nlu_fallback"  # nothing to read: "please type …"
+            else:
+                route = route_for(text, message.get("metadata"))
             predicted = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             if route is None and predicted == "report_emergency" and _too_little_to_alarm(text):
                 route = "nlu_fallback"  # neither the rules nor the relay saw an emergency

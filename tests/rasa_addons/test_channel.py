@@ -69,11 +69,15 @@ def production_without_secret() -> Iterator[str]:
     yield from _serve({"APP_ENV": "production"})
 
 
-def post(url: str, message: str, secret: str | None = None) -> tuple[int, object]:
+_MISSING = object()
+
+
+def post(url: str, message: object, secret: str | None = None) -> tuple[int, object]:
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers["X-Webhook-Secret"] = secret
-    body = json.dumps({"sender": "t1", "message": message}).encode()
+    fields = {"sender": "t1"} if message is _MISSING else {"sender": "t1", "message": message}
+    body = json.dumps(fields).encode()
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -101,3 +105,10 @@ def test_a_200000_character_message_is_refused_before_the_pipeline(production):
     assert status == 413 and "longer than 2000" in body["reason"]
     assert post(production, "查" * 2000, secret="s" * 24)[0] == 200
     assert post(production, "查" * 2001, secret="s" * 24)[0] == 413
+
+
+@pytest.mark.parametrize("message", [_MISSING, None, 12, ["你好"]])
+def test_a_body_without_a_string_message_gets_400(production, message):
+    # A missing message reached the NLU pipeline as None and failed there (no reply, an error log).
+    status, body = post(production, message, secret="s" * 24)
+    assert status == 400 and body["reason"] == "message must be a string"
