@@ -17,14 +17,16 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db.models import HandoffTicket, KbDraft
-from core.kb.loader import KBError, KnowledgeBase, load_kb
-from core.kb.schema import KB_ID_RE
+from core.kb.loader import SOURCES_POLICY, KBError, KnowledgeBase, check_sources, load_kb
+from core.kb.schema import KB_ID_RE, Source, SourcePolicy
 from core.kb.topics import TOPICS
 
 
@@ -45,22 +47,80 @@ class DraftFields:
     title: str
     questions: list[str]
     answer: str
-    sources: list[dict[str, str]]
+    sources: list[dict[str, Any]]
 
 
-def parse_sources(text: str) -> list[dict[str, str]]:
-    """Lines "title | https://url" → [{title, url}]."""
-    sources = []
+def parse_sources(text: str) -> list[dict[str, Any]]:
+    """Lines "title | https://url" → [{title, url}]; a third part "title | url | reason" marks
+    the source `secondary: true` with that reason (a page not on an official host)."""
+    sources: list[dict[str, Any]] = []
     for line in text.splitlines():
         if line.strip():
-            title, _, url = line.partition("|")
-            sources.append({"title": title.strip(), "url": url.strip()})
+            title, _, rest = line.partition("|")
+            url, _, reason = rest.partition("|")
+            source: dict[str, Any] = {"title": title.strip(), "url": url.strip()}
+            if reason.strip():
+                source.update(secondary=True, reason=reason.strip())
+            sources.append(source)
     return sources
 
 
-def format_sources(sources: list[dict[str, str]]) -> str:
+def format_sources(sources: list[dict[str, Any]]) -> str:
     """The inverse of parse_sources, for the form."""
-    return "\n".join(f"{s.get('title', '')} | {s.get('url', '')}" for s in sources)
+    lines = []
+    for s in sources:
+        line = f"{s.get('title', '')} | {s.get('url', '')}"
+        if s.get("secondary"):
+            line += f" | {s.get('reason') or ''}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def source_dict(source: dict[str, Any]) -> dict[str, Any]:
+    """A source as a KB file holds it: title and url, plus secondary and reason when set."""
+    out: dict[str, Any] = {"title": source.get("title"), "url": source.get("url")}
+    if source.get("secondary"):
+        out.update(secondary=True, reason=source.get("reason"))
+    return out
+
+
+def load_source_policy(kb_dir: Path) -> SourcePolicy:
+    """The official hosts of kb/sources_policy.yml; DraftError when the file is missing or bad."""
+    try:
+        raw = yaml.safe_load((kb_dir / SOURCES_POLICY).read_text(encoding="utf-8"))
+        return SourcePolicy.model_validate(raw)
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise DraftError([f"无法读取官方网站名单 kb/{SOURCES_POLICY}，请联系管理员。"]) from exc
+
+
+def source_problems(sources: list[dict[str, Any]], policy: SourcePolicy) -> list[str]:
+    """What is wrong with the form's sources, one message per line, by the rules of `make kb`
+    (core.kb.loader.check_sources): an official page, not a bare home page, or else marked
+    secondary with a reason."""
+    problems = []
+    for number, raw in enumerate(sources, start=1):
+        where = f"依据第 {number} 行"
+        try:
+            source = Source.model_validate(source_dict(raw))
+        except ValidationError:
+            problems.append(
+                f"{where}：请写成“标题 | https://链接”（链接以 http:// 或 https:// 开头）。"
+            )
+            continue
+        if not check_sources([source], policy):
+            continue
+        host = (source.url.host or "").lower()
+        if not policy.is_official(host):
+            problems.append(
+                f"{where}：{host} 不在官方网站名单（kb/{SOURCES_POLICY}）上。"
+                "请引用官方页面，或在行末加“ | 理由”标为次要来源。"
+            )
+        else:  # on an official host, so check_sources refused it as a bare home page
+            problems.append(
+                f"{where}：{source.url} 是网站首页。"
+                "请链接到具体页面（如法规的深链接），或在行末加“ | 理由”标为次要来源。"
+            )
+    return problems
 
 
 def draft_from_ticket(session: Session, ticket_id: int, editor: str) -> KbDraft:
@@ -91,17 +151,23 @@ def list_drafts(session: Session) -> list[KbDraft]:
     return list(session.scalars(select(KbDraft).order_by(KbDraft.status, KbDraft.id.desc())))
 
 
-def update_draft(session: Session, draft_id: int, fields: DraftFields) -> KbDraft:
-    """Save the editor's changes to an open draft."""
+def update_draft(
+    session: Session, draft_id: int, fields: DraftFields, policy: SourcePolicy
+) -> KbDraft:
+    """Save the editor's changes to an open draft; DraftError when the topic is unknown or a
+    source breaks the sources policy (see `source_problems`)."""
     draft = _open_draft(session, draft_id)
     if fields.topic.strip() not in TOPICS:
         raise DraftError([f"主题必须是知识库的主题之一（{', '.join(TOPICS)}）。"])
+    problems = source_problems(fields.sources, policy)
+    if problems:
+        raise DraftError(problems)
     draft.kb_id = fields.kb_id.strip()
     draft.topic = fields.topic.strip()
     draft.title = fields.title.strip()
     draft.questions = [q.strip() for q in fields.questions if q.strip()]
     draft.answer = fields.answer.strip()
-    draft.sources = fields.sources
+    draft.sources = [source_dict(s) for s in fields.sources]
     session.flush()
     return draft
 
@@ -223,7 +289,7 @@ def draft_for_review(session: Session, kb: KnowledgeBase, kb_id: str, editor: st
         title=entry.title,
         questions=list(entry.questions),
         answer=entry.answer.strip(),
-        sources=[{"title": s.title, "url": str(s.url)} for s in entry.sources],
+        sources=[source_dict({**s.model_dump(), "url": str(s.url)}) for s in entry.sources],
         created_by=editor,
     )
     session.add(draft)
@@ -242,12 +308,12 @@ def _approve_review(
         )
     original = target.read_text(encoding="utf-8")
     data = yaml.safe_load(original)
-    sources = [{"title": s.get("title"), "url": s.get("url")} for s in data.get("sources", [])]
+    sources = [source_dict(s) for s in data.get("sources", [])]
     unchanged = (
         data.get("title") == draft.title
         and list(data.get("questions", [])) == list(draft.questions)
         and str(data.get("answer", "")).strip() == draft.answer.strip()
-        and sources == list(draft.sources)
+        and sources == [source_dict(s) for s in draft.sources]
     )
     if unchanged and LAST_REVIEWED_RE.search(original):
         # Only the date changes: keep the file as the editors wrote it (comments, layout).
@@ -259,8 +325,8 @@ def _approve_review(
             answer=draft.answer.strip() + "\n",
             last_reviewed=today,
         )
-        if sources != list(draft.sources):
-            data["sources"] = list(draft.sources)
+        if sources != [source_dict(s) for s in draft.sources]:
+            data["sources"] = [source_dict(s) for s in draft.sources]
         text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
     _validate_with(kb_dir, target.relative_to(kb_dir), text)
     target.write_text(text, encoding="utf-8")

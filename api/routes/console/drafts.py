@@ -62,8 +62,13 @@ def draft_error_page(request: Request, current: Current, problems: list[str]) ->
 
 
 async def _draft_page(
-    request: Request, current: Current, draft_id: int, problems: list[str] | None = None
+    request: Request,
+    current: Current,
+    draft_id: int,
+    problems: list[str] | None = None,
+    sources_text: str | None = None,
 ) -> HTMLResponse:
+    """The draft form; after a refused save, `sources_text` keeps what the editor typed."""
     draft = await db(request, drafts.find_draft, draft_id)
     if draft is None:
         raise HTTPException(404, "草稿不存在。")
@@ -74,7 +79,9 @@ async def _draft_page(
         status_code=422 if problems else 200,
         draft=draft,
         topics=TOPICS,
-        sources_text=drafts.format_sources(draft.sources or []),
+        sources_text=(
+            drafts.format_sources(draft.sources or []) if sources_text is None else sources_text
+        ),
         problems=problems or [],
     )
 
@@ -110,7 +117,7 @@ async def save_draft(
     kb_dir = settings_of(request).kb_dir
 
     def work(session: Session) -> None:
-        drafts.update_draft(session, draft_id, fields)
+        drafts.update_draft(session, draft_id, fields, drafts.load_source_policy(kb_dir))
         record(session, me.username, "save_kb_draft", f"draft:{draft_id}")
 
     def approve(session: Session) -> None:
@@ -129,5 +136,5 @@ async def save_draft(
             if action == "approve":
                 await db(request, approve)
     except drafts.DraftError as exc:
-        return await _draft_page(request, current, draft_id, exc.problems)
+        return await _draft_page(request, current, draft_id, exc.problems, sources)
     return RedirectResponse(f"/console/drafts/{draft_id}", status_code=303)

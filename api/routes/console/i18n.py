@@ -193,6 +193,15 @@ EN: dict[str, str] = {
     "类型": "Kind",
     "不能批准，请修改：": "Cannot approve yet; please fix:",
     "依据（每行“标题 | https://链接”）": "Sources (one per line: “title | https://link”)",
+    "依据（每行“标题 | https://链接”；不在官方网站名单上的页面，在行末加“ | 理由”标为次要来源）": (
+        "Sources (one per line: “title | https://link”; for a page not on the list of official "
+        "sites, add “ | reason” to mark it as a secondary source)"
+    ),
+    "官方网站：政府、外交部和驻外使领馆、国家法律法规数据库（法规的深链接）、海牙国际私法会议等，名单见 kb/sources_policy.yml。": (
+        "Official sites: government, the Ministry of Foreign Affairs and Chinese embassies and "
+        "consulates, the national law database (a statute's deep link), the Hague Conference and "
+        "others; the list is kb/sources_policy.yml."
+    ),
     "图表": "Charts",
     "在已关闭的工单页面点击“转为知识库条目草稿”即可创建；复核在“待复核”页面开始。批准后条目写入 kb/，答复即时生效。": (
         "Create a draft from a closed ticket (“Turn into a KB draft”); reviews start on the "
@@ -215,6 +224,35 @@ EN: dict[str, str] = {
 
 _WAIT_EN = (("秒", "s"), ("分钟", "min"), ("小时", "h"), ("分", "min"))
 
+# A draft's source problems (core/kb/drafts.py source_problems): "依据第 N 行：…".
+_SOURCE_LINE_EN = (
+    (
+        r"请写成“标题 \| https://链接”（链接以 http:// 或 https:// 开头）。",
+        "write “title | https://link” (the link starts with http:// or https://).",
+    ),
+    (
+        r"(\S+) 不在官方网站名单（(\S+)）上。请引用官方页面，或在行末加“ \| 理由”标为次要来源。",
+        "{0} is not on the list of official sites ({1}). Cite the official page, or add "
+        "“ | reason” at the end of the line to mark it as a secondary source.",
+    ),
+    (
+        r"(\S+) 是网站首页。请链接到具体页面（如法规的深链接），或在行末加“ \| 理由”标为次要来源。",
+        "{0} is a home page. Link the page itself (e.g. a statute's deep link), or add "
+        "“ | reason” at the end of the line to mark it as a secondary source.",
+    ),
+)
+
+
+def _source_line(text: str) -> str | None:
+    line = re.fullmatch(r"依据第 (\d+) 行：(.+)", text)
+    if line is None:
+        return None
+    for pattern, english in _SOURCE_LINE_EN:
+        found = re.fullmatch(pattern, line.group(2))
+        if found:
+            return f"Source line {line.group(1)}: " + english.format(*found.groups())
+    return None
+
 
 def translate(text: str, lang: str) -> str:
     """The English of a console text when `lang` is "en" (the Chinese when none is listed)."""
@@ -229,7 +267,7 @@ def translate(text: str, lang: str) -> str:
     if holder:
         verb = "transfer" if holder.group(2) == "转交" else "close"
         return f"{holder.group(1)} holds this ticket; only they or an admin can {verb} it."
-    return text
+    return _source_line(text) or text
 
 
 def format_wait(seconds: int, lang: str = "zh") -> str:
