@@ -21,7 +21,7 @@ export QIAOWU_MAKE_STARTED := $(shell date +%s)
 # The installer is stdlib-only: any of the interpreters runs it (scripts/install.py).
 INSTALL = $(or $(PYTHON311),$(PYTHON310),python3) -m scripts.install --rasa-python "$(PYTHON310)" --app-python "$(PYTHON311)"
 
-.PHONY: help install kb train run run-prod test test-fast test-rasa lint fmt bench fuzz soak browser-deps screenshots eval ablation report
+.PHONY: help install kb train run run-prod test test-fast test-rasa typecheck lint fmt bench fuzz soak browser-deps screenshots eval ablation report
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -61,6 +61,7 @@ test: install kb train browser-deps ## Everything: KB checks, rasa data validate
 	$(PY) -m core.kb validate kb
 	$(RASA) data validate --data data --quiet
 	$(MAKE) test-rasa
+	$(MAKE) typecheck
 	@$(PY) -m pytest -q -ra; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
@@ -70,7 +71,7 @@ screenshots: install train browser-deps ## Browser tests writing docs/screenshot
 # Everyday work: no Rasa, no model, no browser (tests/e2e, tests/browser and tests/rasa_addons,
 # which runs inside .venv-rasa, are left out); two workers, one test file each at a time.
 FAST_TESTS := -m "not e2e" --ignore=tests/e2e --ignore=tests/browser --ignore=tests/rasa_addons
-test-fast: kb ## Unit + integration tests without Rasa, a model or a browser (2 workers; see README)
+test-fast: kb typecheck ## Unit + integration tests without Rasa, a model or a browser (2 workers; see README)
 	@OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile $(FAST_TESTS) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
@@ -87,6 +88,9 @@ ablation: install ## NLU variants (features, rules, epochs, selector) on the bli
 
 report: $(APP_VENV)/.installed ## Top unanswered questions and most 👎 answers from the app database
 	$(PY) scripts/report.py
+
+typecheck: $(APP_VENV)/.installed ## mypy (strict) on core, api, bot and actions (config: pyproject.toml)
+	@$(APP_VENV)/bin/mypy
 
 lint: $(APP_VENV)/.installed ## ruff check
 	$(APP_VENV)/bin/ruff check core actions api bot scripts tests rasa_addons

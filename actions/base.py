@@ -14,6 +14,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.common import log_event, message_text
 from core.conversation import replies
@@ -25,7 +26,7 @@ from core.services import get_sessionmaker, handoff_hours
 
 logger = logging.getLogger(__name__)
 Events = list[dict[str, Any]]
-Domain = dict[str, Any]
+Domain = DomainDict
 
 
 def metadata(tracker: Tracker) -> dict[str, Any]:

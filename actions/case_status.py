@@ -6,11 +6,12 @@ import datetime as dt
 import logging
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.base import CitizenAction, Domain, Events, language_of
 from actions.common import log_event
 from core.cases.guard import LookupLimits
 from core.cases.rules import (
@@ -28,11 +29,9 @@ from core.db.throttle import get_throttle
 from core.hashing import salted_hash
 from core.services import get_kb, get_sessionmaker
 from core.settings import get_settings
+from core.texts import t
 
 logger = logging.getLogger(__name__)
-DENIED_TEXT = (
-    "未能核实该业务编号和手机号码后4位，请检查后重试。如多次失败，请在工作时间联系办公室。"
-)
 
 
 def client_of(tracker: Tracker) -> str:
@@ -60,7 +59,7 @@ class ValidateCaseStatusForm(FormValidationAction):
         reference = find_reference(str(value or ""))
         if reference is None:
             dispatcher.utter_message(
-                text="业务编号的格式不对。编号印在受理回执上，形如 VA-2026-000123（字母-年份-6位数字）。",
+                text=t("reply.status_prompt_reference_format", language_of(tracker)),
                 json_message={"type": "status_prompt", "need": "reference", "error": "format"},
             )
             return {"case_reference": None}
@@ -73,22 +72,22 @@ class ValidateCaseStatusForm(FormValidationAction):
         secret = find_last4(text) or find_query_code(text)
         if secret is None or len(text.strip()) > 40:
             dispatcher.utter_message(
-                text="请输入手机号码的后4位数字（例如 5678），或受理回执上的查询码。",
+                text=t("reply.status_prompt_verification_format", language_of(tracker)),
                 json_message={"type": "status_prompt", "need": "verification", "error": "format"},
             )
             return {"phone_last4": None}
         return {"phone_last4": secret}
 
 
-class ActionLookupCaseStatus(Action):
+class ActionLookupCaseStatus(CitizenAction):
     """Verify and answer; the same reply for unknown references and wrong digits."""
 
     def name(self) -> str:
         return "action_lookup_case_status"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Domain, lang: str
+    ) -> Events:
         settings = get_settings()
         reference = tracker.get_slot("case_reference") or ""
         last4 = tracker.get_slot("phone_last4") or ""
@@ -112,12 +111,12 @@ class ActionLookupCaseStatus(Action):
                     status = None  # the failed attempt must be committed: it counts to the lockout
         except LookupLocked as locked:
             minutes = max(1, round(locked.retry_after_s / 60))
-            text = (
-                f"该业务编号的手机号后4位核验因尝试次数过多已暂时锁定（约 {minutes} 分钟）。"
-                "您仍可发送“查询进度”，并输入受理回执上的查询码完成核实；或在工作时间联系办公室。"
+            key = (
+                "reply.status_locked_query_code"
                 if locked.query_code_works
-                else f"尝试次数过多，为保护您的信息，查询已暂时锁定，请约 {minutes} 分钟后再试，或在工作时间联系办公室。"
+                else "reply.status_locked"
             )
+            text = t(key, lang, minutes=minutes)
             dispatcher.utter_message(
                 text=text,
                 json_message={
@@ -131,31 +130,34 @@ class ActionLookupCaseStatus(Action):
         except Exception:
             logger.exception("status_lookup_failed", extra={"event": "status_lookup_failed"})
             dispatcher.utter_message(
-                text=f"暂时无法查询办理进度，请稍后再试，或在工作时间联系办公室：{get_kb().office.contact}",
+                text=t("reply.status_unavailable", lang, contact=get_kb().office.contact),
                 json_message={"type": "status_unavailable"},
             )
             return reset
         if status is None:
-            dispatcher.utter_message(text=DENIED_TEXT, json_message={"type": "status_denied"})
+            dispatcher.utter_message(
+                text=t("reply.status_denied", lang), json_message={"type": "status_denied"}
+            )
             log_event("status_denied", tracker)
             return reset
         dispatcher.utter_message(
-            text=status.text() + "\n\n如需在进度变化时收到通知，请发送“有进展通知我”。",
+            # The card is Chinese; the relay renders English conversations from the payload.
+            text=status.text() + "\n\n" + t("reply.status_notify_hint"),
             json_message={"type": "status", **status.payload()},
         )
         log_event("status", tracker, kind=status.kind, state=status.state)
         return [*reset, SlotSet("verified_case", status.reference)]
 
 
-class ActionSubscribeCase(Action):
+class ActionSubscribeCase(CitizenAction):
     """Subscribe the sender to the case they verified last (recorded in the app database)."""
 
     def name(self) -> str:
         return "action_subscribe_case"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Domain, lang: str
+    ) -> Events:
         settings = get_settings()
         sender_hash = salted_hash(
             settings.hash_salt.get_secret_value(), "sender", tracker.sender_id
@@ -175,43 +177,45 @@ class ActionSubscribeCase(Action):
         except Exception:
             logger.exception("subscribe_failed", extra={"event": "subscribe_failed"})
             dispatcher.utter_message(
-                text="暂时无法设置通知，请稍后再试。", json_message={"type": "status_unavailable"}
+                text=t("reply.subscribe_unavailable", lang),
+                json_message={"type": "status_unavailable"},
             )
             return []
         if not reference:
             minutes = max(1, settings.subscribe_verified_within_s // 60)
             dispatcher.utter_message(
-                text=f"请先发送“查询进度”并完成核实（{minutes} 分钟内有效），之后再发送“有进展通知我”。",
+                text=t("reply.subscribe_verify_first", lang, minutes=minutes),
                 json_message={"type": "status_prompt", "need": "reference"},
             )
             return []
         dispatcher.utter_message(
-            text=f"好的，{reference} 的办理进度有变化时会通知您。发送“取消通知”即可退订。",
+            text=t("reply.subscribed", lang, reference=reference),
             json_message={"type": "subscription", "state": "subscribed", "reference": reference},
         )
         log_event("subscribed", tracker)
         return []
 
 
-class ActionUnsubscribeCase(Action):
+class ActionUnsubscribeCase(CitizenAction):
     """Remove all of the sender's case notifications in one message."""
 
     def name(self) -> str:
         return "action_unsubscribe_case"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Domain, lang: str
+    ) -> Events:
         try:
             with session_scope(get_sessionmaker()) as session:
                 removed = unsubscribe_all(session, tracker.sender_id)
         except Exception:
             logger.exception("unsubscribe_failed", extra={"event": "unsubscribe_failed"})
             dispatcher.utter_message(
-                text="暂时无法取消通知，请稍后再试。", json_message={"type": "status_unavailable"}
+                text=t("reply.unsubscribe_unavailable", lang),
+                json_message={"type": "status_unavailable"},
             )
             return []
-        text = "已取消办理进度通知。" if removed else "您目前没有订阅任何办理进度通知。"
+        text = t("reply.unsubscribed_cases" if removed else "reply.not_subscribed_cases", lang)
         dispatcher.utter_message(
             text=text,
             json_message={"type": "subscription", "state": "unsubscribed", "count": removed},

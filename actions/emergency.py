@@ -9,7 +9,7 @@ from actions.base import CitizenAction, Domain, Events, metadata, respond_emerge
 from actions.common import message_text
 from core.conversation.emergency import detect, template
 
-__all__ = ["ActionHandleEmergency", "respond_emergency"]  # respond_emergency: actions.kb_answer
+__all__ = ["ActionHandleEmergency"]
 
 
 class ActionHandleEmergency(CitizenAction):

@@ -7,22 +7,22 @@ import re
 import threading
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.base import CitizenAction, Domain, Events
 from actions.common import log_event, message_text, record_unanswered
-from actions.emergency import respond_emergency
 from core.conversation import replies
-from core.conversation.emergency import detect
 from core.conversation.refusals import authority_for, firm_reason
 from core.kb import countries
-from core.kb.countries import Mention, get_matcher
+from core.kb.countries import CountryTable, Mention, get_matcher
 from core.kb.loader import KnowledgeBase
 from core.kb.ranker import Ranking, Thresholds, fused_scores, rank
 from core.services import get_dense_index, get_index, get_kb
 from core.settings import get_settings
 from core.text import normalize
+from core.texts import t as text_of
 
 logger = logging.getLogger(__name__)
 
@@ -135,8 +135,9 @@ PRACTICAL_ENTRIES = frozenset(
 )
 
 
-def country_route(text: str, kb_id: str | None) -> tuple[Mention, str] | None:
-    """(country mention, KB id to answer with) when the question uses a document in a named country.
+def country_route(text: str, kb_id: str | None) -> tuple[Mention, str, CountryTable] | None:
+    """(country mention, KB id to answer with, the country table) when the question uses a
+    document in a named country.
 
     The KB id is the country's path entry, or `kb_id` itself when it is a practical entry the
     ranker answered with or suggested first.
@@ -148,8 +149,8 @@ def country_route(text: str, kb_id: str | None) -> tuple[Mention, str] | None:
     if mention is None or not countries.wants_path(text, kb_id):
         return None
     if kb_id in PRACTICAL_ENTRIES:
-        return mention, kb_id
-    return mention, countries.path_entry(mention)
+        return mention, kb_id, matcher.table
+    return mention, countries.path_entry(mention), matcher.table
 
 
 def kb_reply(kb: KnowledgeBase, kb_id: str, lang: str) -> tuple[str, dict[str, Any]]:
@@ -166,20 +167,17 @@ def kb_reply(kb: KnowledgeBase, kb_id: str, lang: str) -> tuple[str, dict[str, A
 
 
 def answer_or_suggest(
-    dispatcher: CollectingDispatcher, tracker: Tracker, parse: dict[str, Any]
-) -> list[dict[str, Any]]:
+    dispatcher: CollectingDispatcher, tracker: Tracker, parse: dict[str, Any], lang: str
+) -> Events:
     """Answer when the signals agree or one is confident, else suggest, else fall back."""
     kb = get_kb()
     text = message_text(tracker)
-    metadata = tracker.latest_message.get("metadata") or {}
-    lang = "en" if metadata.get("lang") == "en" or replies.looks_english(text) else "zh"
     ranking = decide_kb(text, parse, tracker.get_slot("last_kb_id"))
     selector = selector_ranking(parse)
     confidence = round(selector[0][1], 3) if selector else None
     routed = country_route(text, ranking.kb_ids[0] if ranking.kb_ids else None)
     if routed is not None:
-        mention, kb_id = routed
-        table = get_matcher(get_settings().kb_dir / "countries.yml").table  # type: ignore[union-attr]
+        mention, kb_id, table = routed
         reply, payload = kb_reply(kb, kb_id, lang)
         contact = kb.office.contact_for(payload["lang"])
         first = countries.sentence(mention, table, contact, payload["lang"])
@@ -200,7 +198,9 @@ def answer_or_suggest(
         dispatcher.utter_message(text=reply, json_message=payload)
         log_event("suggestions", tracker, kb_id=ranking.kb_ids[0], confidence=confidence)
     else:
-        dispatcher.utter_message(text=replies.FALLBACK_ZH, json_message={"type": "fallback"})
+        dispatcher.utter_message(
+            text=text_of("reply.fallback", lang), json_message={"type": "fallback"}
+        )
         log_event("fallback", tracker, confidence=confidence)
     record_unanswered(tracker, "fallback")
     return []
@@ -218,15 +218,7 @@ def _warm_up() -> None:
         logger.exception("kb_warm_up_failed", extra={"event": "kb_warm_up_failed"})
 
 
-def emergency_first(
-    dispatcher: CollectingDispatcher, tracker: Tracker
-) -> list[dict[str, Any]] | None:
-    """The emergency reply when the message describes one (checked before any answer)."""
-    emergency = detect(message_text(tracker))
-    return respond_emergency(dispatcher, tracker, emergency) if emergency is not None else None
-
-
-class ActionAnswerKb(Action):
+class ActionAnswerKb(CitizenAction):
     """Reply with the KB entry the ResponseSelector chose, loaded from kb/ at run time."""
 
     def __init__(self) -> None:
@@ -239,28 +231,22 @@ class ActionAnswerKb(Action):
     def name(self) -> str:
         return "action_answer_kb"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        urgent = emergency_first(dispatcher, tracker)
-        if urgent is not None:
-            return urgent
-        return answer_or_suggest(dispatcher, tracker, tracker.latest_message or {})
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Domain, lang: str
+    ) -> Events:
+        return answer_or_suggest(dispatcher, tracker, tracker.latest_message or {}, lang)
 
 
-class ActionHandleFallback(Action):
+class ActionHandleFallback(CitizenAction):
     """Low NLU confidence: emergency check, then suggestions or an honest fallback."""
 
     def name(self) -> str:
         return "action_handle_fallback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        urgent = emergency_first(dispatcher, tracker)
-        if urgent is not None:
-            return urgent
-        return answer_or_suggest(dispatcher, tracker, {})
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Domain, lang: str
+    ) -> Events:
+        return answer_or_suggest(dispatcher, tracker, {}, lang)
 
 
 def refusal(text: str, english: bool) -> tuple[str, dict[str, Any]]:
@@ -270,14 +256,15 @@ def refusal(text: str, english: bool) -> tuple[str, dict[str, Any]]:
     authority = authority_for(text) if reason is None else None
     if authority is not None:
         reason = "other_authority"
-    templates = replies.REFUSALS.get(reason or "")
-    if templates is None:
-        text_out = replies.OUT_OF_SCOPE_EN if english else replies.OUT_OF_SCOPE_ZH
+    lang = "en" if english else "zh"
+    template = replies.refusal_template(reason, lang)
+    if template is None:
+        text_out = text_of("reply.out_of_scope", lang)
         return text_out, {"type": "out_of_scope", "reason": reason or "not_office_service"}
     contact = ""
-    if "{contact}" in templates[0]:
-        contact = get_kb().office.short_contact("en" if english else "zh")
-    text_out = templates[1 if english else 0].format(
+    if "{contact}" in template:
+        contact = get_kb().office.short_contact(lang)
+    text_out = template.format(
         contact=contact,
         authority=(authority.en if english else authority.zh) if authority else "",
     )
@@ -287,18 +274,15 @@ def refusal(text: str, english: bool) -> tuple[str, dict[str, Any]]:
     return text_out, payload
 
 
-class ActionRefuseOutOfScope(Action):
+class ActionRefuseOutOfScope(CitizenAction):
     """Politely refuse what the office does not handle, offering a human."""
 
     def name(self) -> str:
         return "action_refuse_out_of_scope"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        urgent = emergency_first(dispatcher, tracker)
-        if urgent is not None:
-            return urgent
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Domain, lang: str
+    ) -> Events:
         text = message_text(tracker)
         last = tracker.get_slot("last_kb_id")
         # "冇內地戶口都得嗎" after an answer on schooling is about that answer, not hukou.
@@ -308,11 +292,8 @@ class ActionRefuseOutOfScope(Action):
             and is_follow_up(text)
             and decide_kb(text, {}, last).decision == "answer"
         ):
-            return answer_or_suggest(dispatcher, tracker, {})
-        english = replies.looks_english(text) or (
-            (tracker.latest_message.get("metadata") or {}).get("lang") == "en"
-        )
-        reply, payload = refusal(text, english)
+            return answer_or_suggest(dispatcher, tracker, {}, lang)
+        reply, payload = refusal(text, lang == "en")
         dispatcher.utter_message(text=reply, json_message=payload)
         log_event("out_of_scope", tracker, reason=payload["reason"])
         record_unanswered(tracker, "out_of_scope")

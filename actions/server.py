@@ -27,7 +27,7 @@ OPEN_PATHS = frozenset({"/health"})
 _original_factory = endpoint.create_app_for_serve
 
 
-def guard(app: Sanic, secret: str | None) -> Sanic:
+def guard(app: Sanic[Any, Any], secret: str | None) -> Sanic[Any, Any]:
     """Add the shared-secret check and the body-free error handler to a rasa-sdk app."""
     if secret:
         expected = secret.encode()
@@ -41,7 +41,8 @@ def guard(app: Sanic, secret: str | None) -> Sanic:
                 return response.json({"error": "unauthorized"}, status=401)
             return None
 
-    @app.on_response
+    # Sanic annotates on_request but not on_response, so mypy sees an untyped decorator.
+    @app.on_response  # type: ignore[untyped-decorator]
     async def _no_echo(_: Request, answer: HTTPResponse) -> HTTPResponse | None:
         # rasa-sdk's handler for unexpected errors answers {"error", "request_body": <the
         # tracker>}; Rasa logs that body. Keep only the status.
@@ -52,7 +53,7 @@ def guard(app: Sanic, secret: str | None) -> Sanic:
     return app
 
 
-def create_guarded_app(action_executor: Any, *args: Any, **kwargs: Any) -> Sanic:
+def create_guarded_app(action_executor: Any, *args: Any, **kwargs: Any) -> Sanic[Any, Any]:
     """rasa-sdk's app factory with `guard` applied (secret from ACTION_SERVER_SECRET)."""
     secret = get_settings().action_server_secret
     app = _original_factory(action_executor, *args, **kwargs)
@@ -61,4 +62,4 @@ def create_guarded_app(action_executor: Any, *args: Any, **kwargs: Any) -> Sanic
 
 def use_guarded_app() -> None:
     """Make rasa-sdk's `run` build its app (in every worker) with `create_guarded_app`."""
-    endpoint.create_app_for_serve = create_guarded_app  # type: ignore[assignment]
+    endpoint.create_app_for_serve = create_guarded_app

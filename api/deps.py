@@ -12,12 +12,14 @@ from core.settings import Settings
 
 def get_relay(request: Request) -> Relay:
     """The relay created at start-up."""
-    return request.app.state.relay  # type: ignore[no-any-return]
+    relay: Relay = request.app.state.relay
+    return relay
 
 
 def get_app_settings(request: Request) -> Settings:
     """Settings the app was created with."""
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 RelayDep = Annotated[Relay, Depends(get_relay)]

@@ -7,7 +7,7 @@ import hashlib
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
@@ -147,7 +147,8 @@ def _out(case: Case, with_events: bool = False) -> dict[str, Any]:
         if with_events
         else [],
     )
-    return json.loads(data.model_dump_json())
+    out: dict[str, Any] = json.loads(data.model_dump_json())
+    return out
 
 
 def _idempotent(
@@ -307,7 +308,7 @@ def get_lockouts(session: SessionDep, token: StaffDep, settings: SettingsDep) ->
     ]
 
 
-def install_auth_errors(app: Any) -> None:
+def install_auth_errors(app: FastAPI) -> None:
     """JSON 401/403 for token problems."""
 
     @app.exception_handler(AuthError)

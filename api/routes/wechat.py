@@ -68,7 +68,7 @@ async def wechat_callback(request: Request, settings: SettingsDep) -> Response:
         async with httpx.AsyncClient(timeout=FORWARD_TIMEOUT_S) as client:
             answer = await client.post(
                 target,
-                params=request.query_params.multi_items(),
+                params=tuple(request.query_params.multi_items()),  # covariant, unlike a list
                 content=body,
                 headers={"Content-Type": request.headers.get("content-type", "text/xml")},
             )

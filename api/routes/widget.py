@@ -11,7 +11,7 @@ from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -147,7 +147,8 @@ class RateLimiter:
 
 def widget_secret(request: Request) -> str:
     """The key that signs widget session ids (set in create_app)."""
-    return request.app.state.widget_secret  # type: ignore[no-any-return]
+    secret: str = request.app.state.widget_secret
+    return secret
 
 
 def client_tag(request: Request, settings: Settings) -> str:
@@ -195,7 +196,7 @@ async def new_session(request: Request, relay: RelayDep, settings: SettingsDep) 
     return SessionOut(session_id=session_id, expires_in_s=settings.widget_session_max_s)
 
 
-def install(app: Any) -> None:
+def install(app: FastAPI) -> None:
     """JSON 401 for session ids the api did not issue."""
 
     @app.exception_handler(InvalidSession)
@@ -206,10 +207,10 @@ def install(app: Any) -> None:
 
 
 def _limiter(request: Request, per_minute: int) -> RateLimiter:
-    limiter = getattr(request.app.state, "widget_limiter", None)
+    limiter: RateLimiter | None = getattr(request.app.state, "widget_limiter", None)
     if limiter is None:
         limiter = request.app.state.widget_limiter = RateLimiter(per_minute)
-    return limiter  # type: ignore[no-any-return]
+    return limiter
 
 
 @router.post(
@@ -245,7 +246,7 @@ async def post_message(
     sender = f"web:{body.session_id}"
     if body.lang is not None:
         await asyncio.to_thread(_remember_lang, relay, sender, body.lang)
-    metadata = {"lang": body.lang} if body.lang else {}
+    metadata: dict[str, str] = {"lang": body.lang} if body.lang else {}
     metadata["client"] = client_tag(request, settings)  # the lookup's per-address budget
     replies = await relay.handle(sender, cleaned, metadata=metadata)
     return MessagesOut(messages=[BotMessageOut(**m.as_dict()) for m in replies])

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.telegram import texts
 from bot.telegram.conversation import Clock
 from bot.telegram.handlers import callbacks, commands, messages, other
-from bot.telegram.middlewares import FloodControl, PerChatOrder, TokenBuckets
+from bot.telegram.middlewares import CitizenLanguage, FloodControl, PerChatOrder, TokenBuckets
 from bot.telegram.outbox import OutboxDeliverer
 from bot.telegram.retry import RetryMiddleware
 from core.conversation.relay import Relay
@@ -71,8 +71,11 @@ def build_dispatcher(
     if monotonic is not None:
         buckets.clock = monotonic
     order, flood = PerChatOrder(), FloodControl(buckets)
+    language = CitizenLanguage(sessions)
     for observer in (dp.message, dp.edited_message, dp.callback_query):
         observer.outer_middleware(order)
+        observer.outer_middleware(language)
+    dp.inline_query.outer_middleware(language)
     dp.message.outer_middleware(flood)
     dp.callback_query.outer_middleware(flood)
     dp.include_routers(
@@ -144,10 +147,12 @@ async def _on_error(event: ErrorEvent) -> bool:
     )
     try:
         message, query = event.update.message, event.update.callback_query
+        user = message.from_user if message is not None else query.from_user if query else None
+        lang = "en" if ((user and user.language_code) or "").lower().startswith("en") else "zh"
         if message is not None and message.chat.type == "private":
-            await message.answer(texts.UNAVAILABLE)
+            await message.answer(texts.text("unavailable", lang))
         elif query is not None:
-            await query.answer(texts.UNAVAILABLE)
+            await query.answer(texts.text("unavailable", lang))
     except Exception:
         logger.warning("error_reply_failed", extra={"event": "error_reply_failed"})
     return True

@@ -8,13 +8,10 @@ from collections.abc import Callable
 from html import escape
 
 from aiogram import Bot
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.telegram import texts
 from bot.telegram.render import Outgoing, render
 from core.conversation.relay import MessageRejected, Relay, ServiceUnavailable
-from core.db.engine import in_transaction
-from core.notify.preferences import get_lang
 
 logger = logging.getLogger(__name__)
 
@@ -43,21 +40,10 @@ async def send_all(bot: Bot, chat_id: int, outgoing: list[Outgoing]) -> None:
         await bot.send_message(chat_id, item.text, reply_markup=item.keyboard)
 
 
-async def language(sessions: sessionmaker[Session], sender_id: str) -> str:
-    """The citizen's answer language; Chinese when the database cannot tell."""
-    try:
-        return await in_transaction(sessions, get_lang, sender_id)
-    except Exception:
-        logger.warning("lang_lookup_failed", extra={"event": "lang_lookup_failed"})
-        return "zh"
-
-
-async def relay_and_reply(
-    bot: Bot, chat_id: int, text: str, relay: Relay, sessions: sessionmaker[Session]
-) -> None:
-    """Relay a citizen message (to staff or Rasa) and send the rendered replies."""
+async def relay_and_reply(bot: Bot, chat_id: int, text: str, relay: Relay, lang: str) -> None:
+    """Relay a citizen message (to staff or Rasa) and send the rendered replies; `lang` is the
+    conversation's language so far (middlewares.CitizenLanguage)."""
     sender = sender_of(chat_id)
-    lang = await language(sessions, sender)
     try:
         replies = await relay.handle(
             sender, text, metadata={"lang": lang} if lang != "zh" else None
@@ -66,7 +52,7 @@ async def relay_and_reply(
         await bot.send_message(chat_id, escape(rejected.message))
         return
     except ServiceUnavailable:
-        await bot.send_message(chat_id, texts.UNAVAILABLE)
+        await bot.send_message(chat_id, texts.text("unavailable", lang))
         return
     for reply in replies:
         await send_all(bot, chat_id, render(reply))

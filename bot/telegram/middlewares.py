@@ -1,4 +1,5 @@
-"""Per-update concerns: per-user flood control (in-process token bucket)."""
+"""Per-update concerns: the citizen's language, per-user flood control (in-process token
+bucket), one chat's updates in order."""
 
 from __future__ import annotations
 
@@ -11,8 +12,12 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.telegram import texts
+from bot.telegram.conversation import sender_of
+from core.db.engine import in_transaction
+from core.notify.preferences import stored_lang
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +66,41 @@ class TokenBuckets:
             del self._buckets[key]
 
 
+def chat_of(event: TelegramObject) -> int | None:
+    """The chat an update belongs to (a button press: the chat of its message)."""
+    chat = getattr(event, "chat", None)
+    if chat is None and isinstance(event, CallbackQuery) and event.message is not None:
+        chat = event.message.chat
+    return chat.id if chat is not None else None
+
+
+class CitizenLanguage(BaseMiddleware):
+    """Gives handlers `lang`: the language stored for the chat (the citizen's /lang choice or
+    the language they wrote in last), else English when their Telegram app is in English,
+    else Chinese."""
+
+    def __init__(self, sessions: sessionmaker[Session]):
+        self.sessions = sessions
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        data["lang"] = await self.language(event)
+        return await handler(event, data)
+
+    async def language(self, event: TelegramObject) -> str:
+        chat = chat_of(event)
+        if chat is not None:
+            try:
+                stored = await in_transaction(self.sessions, stored_lang, sender_of(chat))
+            except Exception:
+                logger.warning("lang_lookup_failed", extra={"event": "lang_lookup_failed"})
+                stored = None
+            if stored is not None:
+                return stored
+        user = getattr(event, "from_user", None)
+        code = (getattr(user, "language_code", None) or "").lower()
+        return "en" if code.startswith("en") else "zh"
+
+
 class FloodControl(BaseMiddleware):
     """Drops a user's messages and button presses beyond their budget, telling them once."""
 
@@ -79,7 +119,7 @@ class FloodControl(BaseMiddleware):
             return await handler(event, data)
         logger.info("flood_limited", extra={"event": "flood_limited"})
         if isinstance(event, CallbackQuery) or (first_refusal and isinstance(event, Message)):
-            await event.answer(texts.FLOODED)
+            await event.answer(texts.text("flooded", data.get("lang")))
         return None
 
 
@@ -95,12 +135,9 @@ class PerChatOrder(BaseMiddleware):
         self._users: dict[int, int] = {}
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        chat = getattr(event, "chat", None)
-        if chat is None and isinstance(event, CallbackQuery) and event.message is not None:
-            chat = event.message.chat
-        if chat is None:
+        key = chat_of(event)
+        if key is None:
             return await handler(event, data)
-        key = chat.id
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
         try:

@@ -142,33 +142,38 @@ def _assemble(parts: list[str], keyboard: InlineKeyboardMarkup | None) -> list[O
     ]
 
 
-def main_keyboard() -> ReplyKeyboardMarkup:
-    """The reply keyboard shown by /start."""
+def main_keyboard(lang: str = "zh") -> ReplyKeyboardMarkup:
+    """The reply keyboard shown by /start, in the citizen's language."""
+
+    def key(name: str) -> KeyboardButton:
+        return KeyboardButton(text=texts.text(name, lang))
+
     return ReplyKeyboardMarkup(
         keyboard=[
-            [KeyboardButton(text=texts.BTN_RIGHTS), KeyboardButton(text=texts.BTN_VISA)],
-            [KeyboardButton(text=texts.BTN_LEGALIZATION)],
-            [KeyboardButton(text=texts.BTN_STATUS), KeyboardButton(text=texts.BTN_HUMAN)],
+            [key("btn_rights"), key("btn_visa")],
+            [key("btn_legalization")],
+            [key("btn_status"), key("btn_human")],
         ],
         resize_keyboard=True,
         is_persistent=True,
     )
 
 
-def section_menu(kb: KnowledgeBase, section: str) -> Outgoing:
-    """A reply-keyboard section: its topics, or straight its questions when it has one topic."""
-    section_topics = texts.SECTIONS[section]
+def section_menu(kb: KnowledgeBase, section: str, lang: str = "zh") -> Outgoing:
+    """A reply-keyboard section (its label in any language): its topics, or straight its
+    questions when it has one topic."""
+    section_topics = texts.section_topics(section) or ()
     if len(section_topics) == 1:
-        return topic_menu(kb, section_topics[0])
+        return topic_menu(kb, section_topics[0], lang)
     rows = _rows(button(topics.label(t), f"{TOPIC_PREFIX}{t}") for t in section_topics)
-    return Outgoing(escape(texts.CHOOSE_TOPIC), _markup(rows))
+    return Outgoing(escape(texts.text("choose_topic", lang)), _markup(rows))
 
 
-def topic_menu(kb: KnowledgeBase, topic: str) -> Outgoing:
+def topic_menu(kb: KnowledgeBase, topic: str, lang: str = "zh") -> Outgoing:
     """The KB questions of one topic as buttons."""
     ids = sorted(k for k, e in kb.entries.items() if e.topic == topic)
     rows = _rows(button(kb.entries[k].title, f"{CALLBACK_PREFIX}{k}") for k in ids)
-    return Outgoing(escape(texts.CHOOSE_QUESTION), _markup(rows))
+    return Outgoing(escape(texts.text("choose_question", lang)), _markup(rows))
 
 
 def lang_keyboard() -> InlineKeyboardMarkup:

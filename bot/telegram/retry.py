@@ -15,7 +15,9 @@ from core.conversation.retry import backoff_s, wait_for_retry_after
 
 if TYPE_CHECKING:
     from aiogram import Bot
+    from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
     from aiogram.methods import Response, TelegramMethod
+    from aiogram.methods.base import TelegramType
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +46,18 @@ class RetryMiddleware(BaseRequestMiddleware):
         self.sleep = sleep
 
     async def __call__(
-        self, make_request: Any, bot: Bot, method: TelegramMethod[Any]
-    ) -> Response[Any]:
-        if isinstance(method, GetUpdates):
-            return await make_request(bot, method)  # type: ignore[no-any-return]
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        polling = isinstance(method, GetUpdates)  # a bool: no narrowing of `method`'s type
+        if polling:
+            return await make_request(bot, method)
         attempt = 0
         while True:
             try:
-                return await make_request(bot, method)  # type: ignore[no-any-return]
+                return await make_request(bot, method)
             except TelegramRetryAfter as exc:
                 delay = float(exc.retry_after)
                 if not wait_for_retry_after(delay, attempt, self.retries, self.max_wait_s):

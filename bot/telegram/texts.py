@@ -1,53 +1,62 @@
-"""Fixed texts citizens read on Telegram, from the catalogue (core/texts, keys `telegram.*`).
+"""Fixed texts citizens read on Telegram, from the catalogue (core/texts, keys `telegram.*`), in
+the citizen's language: `text("help", lang)`; English for "en", simplified Chinese otherwise and
+converted to traditional characters for "zh-Hant".
 
-`texts.WELCOME` … are looked up on first use (never at import). The reply-keyboard labels
-"查询进度" and "转人工" are ordinary messages the bot understands. Topic labels and groups come
-from core.kb.topics.
+The reply-keyboard labels (`btn_status`, `btn_human`) are ordinary messages the bot
+understands in either language. Topic labels and groups come from core.kb.topics.
 """
 
 from __future__ import annotations
 
 from html import escape
 
+from core.conversation.language import to_traditional
 from core.kb.schema import OfficeSettings
 from core.kb.topics import RIGHTS_TOPICS
-from core.texts import t
+from core.texts import LANGS, t
 
-# Module attributes served from the catalogue (in simplified Chinese, as the bot has always
-# written; the conversation itself follows the citizen's language).
-NAMES = frozenset(
-    {
-        "WELCOME", "HELP", "UNAVAILABLE", "NON_TEXT", "CONTACT_SHARED", "EDITED",
-        "UNKNOWN_COMMAND", "FLOODED", "BUTTON_EXPIRED", "FEEDBACK_THANKS", "CHOOSE_QUESTION",
-        "CHOOSE_TOPIC", "GROUP_REFUSAL", "INLINE_BUTTON", "LANG_CHOOSE", "LANG_USAGE",
-        "SUBSCRIBED", "ALREADY_SUBSCRIBED", "UNSUBSCRIBED", "NOT_SUBSCRIBED", "DB_TROUBLE",
-        "BTN_RIGHTS", "BTN_VISA", "BTN_LEGALIZATION", "BTN_STATUS", "BTN_HUMAN",
-    }
-)  # fmt: skip
 LANG_CODES = ("zh", "zh-Hant", "en")
 
 
-def __getattr__(name: str) -> object:
-    if name in NAMES:
-        return t(f"telegram.{name.lower()}")
-    if name == "LANG_SET":
-        return {
-            code: t(f"telegram.lang_set_{code.replace('-', '_').lower()}") for code in LANG_CODES
-        }
-    if name == "SECTIONS":
-        return {
-            t("telegram.btn_rights"): RIGHTS_TOPICS,
-            t("telegram.btn_visa"): ("visa_agency",),
-            t("telegram.btn_legalization"): ("apostille", "legalization"),
-        }
-    raise AttributeError(name)
+def text(name: str, lang: str | None = "zh", **fmt: object) -> str:
+    """The Telegram text `telegram.<name>` in the citizen's language and script."""
+    out = t(f"telegram.{name}", lang, **fmt)
+    return to_traditional(out) if lang == "zh-Hant" else out
 
 
-def privacy(office: OfficeSettings) -> str:
+def lang_set(lang: str) -> str:
+    """The confirmation after the citizen chose an answer language (in that language)."""
+    return t(f"telegram.lang_set_{lang.replace('-', '_').lower()}", lang)
+
+
+def sections(lang: str | None = "zh") -> dict[str, tuple[str, ...]]:
+    """The reply keyboard's section labels in one language → the topics they list."""
+    return {
+        text("btn_rights", lang): RIGHTS_TOPICS,
+        text("btn_visa", lang): ("visa_agency",),
+        text("btn_legalization", lang): ("apostille", "legalization"),
+    }
+
+
+def all_section_labels() -> frozenset[str]:
+    """Every language's section labels (what a keyboard press may send)."""
+    return frozenset(label for lang in (*LANGS, "zh-Hant") for label in sections(lang))
+
+
+def section_topics(label: str) -> tuple[str, ...] | None:
+    """The topics of a section label in any language; None for other text."""
+    for lang in (*LANGS, "zh-Hant"):
+        found = sections(lang).get(label)
+        if found is not None:
+            return found
+    return None
+
+
+def privacy(office: OfficeSettings, lang: str | None = "zh") -> str:
     """What the Telegram channel stores, from how the system works; retention per the office."""
-    return t("telegram.privacy", contact=escape(office.contact))
+    return text("privacy", lang, contact=escape(office.contact))
 
 
-def command_description(name: str) -> str:
+def command_description(name: str, lang: str | None = "zh") -> str:
     """The menu text of a bot command."""
-    return t(f"telegram.command_{name}")
+    return text(f"command_{name}", lang)

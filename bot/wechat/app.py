@@ -13,9 +13,10 @@ from bot.wechat.client import WeChatClient
 from bot.wechat.conversation import Clock, Relay, utcnow
 from bot.wechat.handler import WeChatBot
 from bot.wechat.menu import Menu
-from bot.wechat.outbox import Background, DailyTips, OutboxDeliverer
+from bot.wechat.outbox import OutboxDeliverer, build_background
 from bot.wechat.protocol import Codec
 from core.kb.loader import KnowledgeBase
+from core.notify.background import Background, DailyTips
 from core.settings import Settings
 
 
@@ -86,7 +87,7 @@ def build_channel(
         timezone=settings.daily_tip_timezone,
     )
     tips = DailyTips(sessions, kb, clock, settings.daily_tip_time, settings.daily_tip_timezone)
-    background = Background(deliverer, tips, settings.wechat_outbox_interval_s)
+    background = build_background(deliverer, tips, settings.wechat_outbox_interval_s)
     bot = WeChatBot(
         relay,
         sessions,

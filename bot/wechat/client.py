@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.wechat.conversation import Clock, in_transaction, utcnow
+from core.db.engine import affected_rows
 from core.db.models import WechatAccessToken
 from core.db.utc import aware
 
@@ -255,16 +256,17 @@ class WeChatClient:
         stale = stale | (row.expires_at <= now + REFRESH_MARGIN)
         if rejected is not None:
             stale = stale | (row.token == rejected)
-        result = session.execute(
+        leased = affected_rows(
+            session,
             update(row)
             .where(
                 row.app_id == self.app_id,
                 (row.lease_until.is_(None)) | (row.lease_until < now),
                 stale,
             )
-            .values(lease_until=now + LEASE)
+            .values(lease_until=now + LEASE),
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return leased == 1
 
     def _store(self, session: Session, token: str, expires: dt.datetime) -> None:
         session.execute(

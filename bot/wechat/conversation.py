@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TypeVar
 
 from core.conversation.rasa_client import BotMessage, RasaClient
 from core.conversation.relay import MessageRejected, Relay, ServiceUnavailable
-from core.db.engine import session_scope
+from core.db.engine import in_transaction
 
 __all__ = [
     "BotMessage",
@@ -45,13 +42,3 @@ def openid_of(sender_id: str) -> str | None:
 def utcnow() -> dt.datetime:
     """The real clock (tests inject their own)."""
     return dt.datetime.now(dt.UTC)
-
-
-async def in_transaction(sessions: sessionmaker[Session], fn: Callable[..., T], *args: Any) -> T:
-    """`fn(session, *args)` in a worker thread; committed when it returns, rolled back on error."""
-
-    def run() -> T:
-        with session_scope(sessions) as session:
-            return fn(session, *args)
-
-    return await asyncio.to_thread(run)

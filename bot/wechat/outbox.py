@@ -18,12 +18,9 @@ without using up the row's attempts.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,22 +30,13 @@ from bot.wechat.client import Transient, UserUnreachable, WeChatClient, WeChatEr
 from bot.wechat.conversation import Clock, in_transaction, openid_of
 from bot.wechat.handler import REPLY_KIND
 from bot.wechat.render import render_outbox
-from core.kb.loader import KnowledgeBase
-from core.notify import delivery, tips
+from core.notify import delivery
+from core.notify.background import Background, DailyTips, TransientFailure
 
 logger = logging.getLogger(__name__)
-MAX_BACKOFF_S = 60.0
 SENT, HELD, FAILED = "sent", "held", "failed"  # HELD: the row waits for the citizen
 TEMPLATE_KINDS = frozenset({"staff_reply", "notification", "system"})
 TEMPLATE_VALUE_CHARS = 20  # "thing" fields of WeChat's new templates hold 20 characters
-
-
-class TransientFailure(Exception):
-    """WeChat could not be reached (or asked to wait); `retry_after` in seconds if given."""
-
-    def __init__(self, retry_after: float | None = None):
-        super().__init__("transient delivery failure")
-        self.retry_after = retry_after
 
 
 @dataclass
@@ -197,97 +185,29 @@ def _clip(value: str, limit: int) -> str:
 
 
 @dataclass
-class DailyTips:
-    """Queues the day's tip for subscribers once the configured local time has passed."""
+class DailyPurge:
+    """WeChat's housekeeping in the background loop: forget old dedupe rows once a day."""
 
     sessions: sessionmaker[Session]
-    kb: KnowledgeBase
     clock: Clock
-    at: dt.time = dt.time(9, 0)
-    timezone: str = "Asia/Shanghai"
-    _done: dt.date | None = field(default=None, init=False)
-
-    async def tick(self) -> int:
-        """Queue today's tips if due and not yet done by this process; how many were queued."""
-        day = tips.due_day(self.clock(), self.at, self.timezone)
-        if day is None or day == self._done:
-            return 0
-        queued = await in_transaction(self.sessions, tips.enqueue_daily_tips, self.kb, day)
-        self._done = day
-        logger.info("tips_queued", extra={"event": "tips_queued", "count": queued})
-        return queued
-
-
-@dataclass
-class Background:
-    """The WeChat bot's loop: daily tips, outbox delivery, purging old dedupe rows."""
-
-    deliverer: OutboxDeliverer
-    tips: DailyTips | None
-    interval_s: float = 2.0
-    _task: asyncio.Task[None] | None = field(default=None, init=False)
-    _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
-    _stopping: bool = field(default=False, init=False)
-    _failures: int = field(default=0, init=False)
     _purged: dt.date | None = field(default=None, init=False)
 
-    async def run_once(self) -> float:
-        """One round; the seconds to wait before the next (longer after failures)."""
-        try:
-            if self.tips is not None:
-                await self.tips.tick()
-            await self.deliverer.deliver_once()
-            await self._purge()
-        except TransientFailure as exc:
-            self._failures += 1
-            backoff = self.interval_s * 2**self._failures
-            return min(max(backoff, exc.retry_after or 0.0), MAX_BACKOFF_S)
-        except Exception as exc:  # e.g. the database is down: log once per streak, back off
-            self._failures += 1
-            log: Any = logger.exception if self._failures == 1 else logger.warning
-            log(
-                "outbox_round_failed",
-                extra={"event": "outbox_round_failed", "error": type(exc).__name__},
-            )
-            return min(self.interval_s * 2**self._failures, MAX_BACKOFF_S)
-        self._failures = 0
-        return self.interval_s
-
-    async def _purge(self) -> None:
-        now = self.deliverer.clock()
+    async def __call__(self) -> None:
+        now = self.clock()
         if self._purged == now.date():
             return
-        await in_transaction(self.deliverer.sessions, store.purge_messages, now)
+        await in_transaction(self.sessions, store.purge_messages, now)
         self._purged = now.date()
 
-    async def _loop(self) -> None:
-        while not self._stopping:
-            pause = await self.run_once()
-            self._wake.clear()
-            if self._stopping:
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), pause)
 
-    def wake(self) -> None:
-        """Run the next round now (after enqueueing)."""
-        self._wake.set()
-
-    def start(self) -> None:
-        if self._task is None:
-            self._stopping = False
-            self._task = asyncio.create_task(self._loop(), name="wx-outbox")
-
-    async def stop(self, grace_s: float = 10.0) -> None:
-        """Stop, letting a round in progress finish (a message WeChat accepted is marked sent)."""
-        if self._task is None:
-            return
-        self._stopping = True
-        self._wake.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), grace_s)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._task = None
+def build_background(
+    deliverer: OutboxDeliverer, tips: DailyTips | None, interval_s: float
+) -> Background:
+    """The WeChat bot's loop (core.notify.background): daily tips, delivery, the daily purge."""
+    return Background(
+        deliverer,
+        tips,
+        interval_s,
+        task_name="wx-outbox",
+        housekeeping=DailyPurge(deliverer.sessions, deliverer.clock),
+    )

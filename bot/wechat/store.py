@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.cases.sync import unsubscribe_all as unsubscribe_cases
+from core.db.engine import affected_rows
 from core.db.models import HandoffTicket, Outbox, WechatMessage, WechatUser
 from core.db.utc import aware
 from core.handoff.store import add_message
@@ -54,10 +55,9 @@ def settle_message(session: Session, key: str, state: str, reply: str | None = N
 
 def purge_messages(session: Session, now: dt.datetime) -> int:
     """Forget messages older than MESSAGE_TTL; how many."""
-    result = session.execute(
-        delete(WechatMessage).where(WechatMessage.created_at < now - MESSAGE_TTL)
+    return affected_rows(
+        session, delete(WechatMessage).where(WechatMessage.created_at < now - MESSAGE_TTL)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 # --- users --------------------------------------------------------------------------------------
@@ -85,7 +85,8 @@ def record_inbound(session: Session, sender_id: str, now: dt.datetime) -> int:
     user.last_inbound_at = now
     user.following = True
     user.updated_at = now
-    result = session.execute(
+    requeued = affected_rows(
+        session,
         update(Outbox)
         .where(
             Outbox.channel == CHANNEL,
@@ -94,10 +95,10 @@ def record_inbound(session: Session, sender_id: str, now: dt.datetime) -> int:
             Outbox.kind != "tip",  # yesterday's tip is not worth sending late
             Outbox.last_error.like(f"{WINDOW_CLOSED}%"),
         )
-        .values(attempts=0, last_error=None)
+        .values(attempts=0, last_error=None),
     )
     session.flush()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return requeued
 
 
 def record_follow(session: Session, sender_id: str, now: dt.datetime) -> None:

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from core.db.engine import affected_rows
 from core.db.models import Case, CaseEvent, Subscription, VerificationAttempt
 
 
@@ -114,10 +115,12 @@ def add_subscription(session: Session, sender_id: str, case: Case) -> bool:
 
 def delete_subscriptions(session: Session, sender_id: str) -> int:
     """Remove every case subscription of the sender; return how many."""
-    result = session.execute(
-        delete(Subscription).where(Subscription.sender_id == sender_id, Subscription.kind == "case")
+    return affected_rows(
+        session,
+        delete(Subscription).where(
+            Subscription.sender_id == sender_id, Subscription.kind == "case"
+        ),
     )
-    return int(result.rowcount or 0)
 
 
 def delete_closed_before(session: Session, cutoff: dt.datetime) -> dict[str, int]:
@@ -145,7 +148,7 @@ def failures_at_least(
 ) -> list[tuple[str, str, int, dt.datetime]]:
     """(kind, subject, failures, oldest) per reference and per sender with enough failures."""
     failed = (VerificationAttempt.success.is_(False), VerificationAttempt.created_at >= since)
-    out = []
+    out: list[tuple[str, str, int, dt.datetime]] = []
     for kind, column in (
         ("reference", VerificationAttempt.reference),
         ("sender", VerificationAttempt.sender_hash),

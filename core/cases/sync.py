@@ -8,7 +8,7 @@ import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.orm import Session
@@ -37,7 +37,7 @@ KindCode = Literal["visa_agency", "legalization", "apec_card", "invitation", "st
 StateCode = Literal[
     "received", "in_review", "need_more", "submitted", "completed", "closed", "rejected"
 ]
-assert set(KindCode.__args__) == set(KINDS) and set(StateCode.__args__) == set(STATES)  # type: ignore[attr-defined]
+assert set(get_args(KindCode)) == set(KINDS) and set(get_args(StateCode)) == set(STATES)
 
 
 def _reference(value: str) -> str:

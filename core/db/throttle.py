@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
+from core.db.engine import affected_rows
 from core.db.models import ThrottleHit, ThrottleLock
 from core.db.utc import aware
 
@@ -301,9 +302,6 @@ def get_throttle(redis_url: str | None) -> Throttle:
 
 def purge_hits(session: Session, before: dt.datetime) -> int:
     """Delete database hits and ended locks older than `before` (retention)."""
-    hits = session.execute(delete(ThrottleHit).where(ThrottleHit.at < before)).rowcount or 0
-    locks = (
-        session.execute(delete(ThrottleLock).where(ThrottleLock.locked_until < before)).rowcount
-        or 0
-    )
-    return int(hits) + int(locks)
+    hits = affected_rows(session, delete(ThrottleHit).where(ThrottleHit.at < before))
+    locks = affected_rows(session, delete(ThrottleLock).where(ThrottleLock.locked_until < before))
+    return hits + locks

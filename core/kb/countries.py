@@ -179,10 +179,10 @@ def validate_table(table: CountryTable, day: dt.date | None = None) -> list[str]
         if c.code in codes:
             problems.append(f"{c.code}: duplicate code")
         codes.add(c.code)
-        source = table.sources.get(c.source)
-        if source is None:
+        cited = table.sources.get(c.source)
+        if cited is None:
             problems.append(f"{c.code}: source {c.source!r} is not in sources")
-        elif source.secondary and not c.pending_verification:
+        elif cited.secondary and not c.pending_verification:
             problems.append(f"{c.code}: rests on a secondary source: pending_verification")
         if c.checked > day:
             problems.append(f"{c.code}: checked date {c.checked} is in the future")
@@ -388,8 +388,9 @@ def wants_path(text: str, kb_id: str | None) -> bool:
     return bool(_DOCUMENT_RE.search(plain) and _USE_RE.search(plain))
 
 
-def _zh_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+def _zh_date(day: dt.date | None) -> str:
+    # validate() gives every member a date; without one the sentence still reads.
+    return f"{day.year}年{day.month}月{day.day}日" if day is not None else "生效之日"
 
 
 def sentence(
@@ -451,12 +452,12 @@ def sentence(
     cite = f"（依据{src.short}，核对日期{checked}；名单可能变化，以中国领事服务网公布的缔约国名单为准。）"
     if status == "member":
         return (
-            f"{c.zh}：公约自{_zh_date(c.effective)}起在中国与{c.zh}之间适用。送往{c.zh}使用的中国公文书，"  # type: ignore[arg-type]
+            f"{c.zh}：公约自{_zh_date(c.effective)}起在中国与{c.zh}之间适用。送往{c.zh}使用的中国公文书，"
             f"先办好公证或证明，再办理附加证明书即可，不需要再办{c.zh}驻华使领馆的领事认证。{cite}"
         )
     if status == "pending":
         return (
-            f"{c.zh}：{c.zh}已加入公约，但公约尚未对{c.zh}生效，预计自{_zh_date(c.effective)}起在中国与{c.zh}之间适用。"  # type: ignore[arg-type]
+            f"{c.zh}：{c.zh}已加入公约，但公约尚未对{c.zh}生效，预计自{_zh_date(c.effective)}起在中国与{c.zh}之间适用。"
             f"在此之前，送往{c.zh}使用的文书仍需办理领事认证，不能办理附加证明书。{cite}"
         )
     if status == "non_member":

@@ -54,7 +54,9 @@ def _script(text: str) -> str:
 
     if not any("\u4e00" <= ch <= "\u9fff" for ch in text):
         return "en"
-    return "hant" if normalize(text) != text.replace("？", "?") and normalize(text) != text else "hans"
+    return (
+        "hant" if normalize(text) != text.replace("？", "?") and normalize(text) != text else "hans"
+    )
 
 
 def _stable(text: str) -> str:
@@ -82,10 +84,11 @@ def render_files(kb: KnowledgeBase, per_entry: int = PER_ENTRY) -> dict[Path, st
     examples: set[str] = set()
     for kb_id in sorted(kb.entries):
         entry = kb.entries[kb_id]
-        examples.update(_example(q) for q in sample_questions([entry.title, *entry.questions], per_entry))
+        examples.update(
+            _example(q) for q in sample_questions([entry.title, *entry.questions], per_entry)
+        )
     nlu = [{"intent": "faq", "examples": "".join(f"- {q}\n" for q in sorted(examples))}]
-    dump = {"allow_unicode": True, "sort_keys": False, "width": 1000, "Dumper": _LiteralDumper}
-    return {FAQ_NLU: SAMPLE_HEADER + yaml.dump({"version": "3.1", "nlu": nlu}, **dump)}
+    return {FAQ_NLU: SAMPLE_HEADER + _dump({"version": "3.1", "nlu": nlu})}
 
 
 def render_retrieval_files(kb: KnowledgeBase) -> dict[Path, str]:
@@ -97,15 +100,21 @@ def render_retrieval_files(kb: KnowledgeBase) -> dict[Path, str]:
         examples = sorted({_example(q) for q in [entry.title, *entry.questions]})
         nlu.append({"intent": f"faq/{kb_id}", "examples": "".join(f"- {q}\n" for q in examples)})
         responses[f"utter_faq/{kb_id}"] = [{"text": entry.answer}]
-    dump = {"allow_unicode": True, "sort_keys": False, "width": 1000, "Dumper": _LiteralDumper}
     return {
-        FAQ_NLU: HEADER + yaml.dump({"version": "3.1", "nlu": nlu}, **dump),
-        FAQ_RESPONSES: HEADER + yaml.dump({"version": "3.1", "responses": responses}, **dump),
+        FAQ_NLU: HEADER + _dump({"version": "3.1", "nlu": nlu}),
+        FAQ_RESPONSES: HEADER + _dump({"version": "3.1", "responses": responses}),
     }
 
 
+def _dump(data: dict[str, object]) -> str:
+    """Stable YAML: the keys in the order given, literal blocks, no line wrapping."""
+    return yaml.dump(data, allow_unicode=True, sort_keys=False, width=1000, Dumper=_LiteralDumper)
+
+
 def write_training_data(
-    kb: KnowledgeBase, data_dir: Path, render: Callable[[KnowledgeBase], dict[Path, str]] = render_files
+    kb: KnowledgeBase,
+    data_dir: Path,
+    render: Callable[[KnowledgeBase], dict[Path, str]] = render_files,
 ) -> list[Path]:
     """Write the generated files under data_dir; return their paths."""
     written = []

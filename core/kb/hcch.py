@@ -313,12 +313,12 @@ def diff(table: CountryTable, page: StatusTable) -> list[Change]:
             changes.append(Change("check", c.code, f"{label}: the page gives no entry into force"))
             continue
         update: dict[str, object] = {"eif": p.eif, "type": p.type}
-        objector = china_objections.get(_bare(p.name))
-        if objector is not None:
+        objecting = china_objections.get(_bare(p.name))
+        if objecting is not None:
             want_status, want_date = "not_applicable", max(p.eif, CHINA_IN_FORCE)
             update["note"] = (
-                f"HCCH status table: {objector} objected "
-                f"{'to China’s accession' if objector != 'China' else 'to its accession'} (Art. 12)"
+                f"HCCH status table: {objecting} objected "
+                f"{'to China’s accession' if objecting != 'China' else 'to its accession'} (Art. 12)"
             )
             update["pending_verification"] = False
         else:
@@ -342,7 +342,7 @@ def diff(table: CountryTable, page: StatusTable) -> list[Change]:
         if c.type is not None and p.type is not None and c.type != p.type:
             parts.append(f"type {c.type} -> {p.type}")
         update.update(status=want_status, effective=want_date, source="hcch")
-        if objector is not None and c.pending_verification:
+        if objecting is not None and c.pending_verification:
             parts.append("objection named on the page: pending_verification -> false")
         if parts:
             changes.append(Change("changed", c.code, f"{label}: {'; '.join(parts)}", update))

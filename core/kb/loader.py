@@ -279,7 +279,7 @@ def load_kb(root: Path) -> KnowledgeBase:
 def _check_rendered(kb: KnowledgeBase) -> list[str]:
     """What citizens read, with the office's values filled in: English answers and footers
     carry no Chinese text, and an unverified entry's footer sends them to the office."""
-    problems = []
+    problems: list[str] = []
     for kb_id, entry in kb.entries.items():
         path = kb.files[kb_id]
         if entry.answer_en:

@@ -1,6 +1,7 @@
 """The background loop of a messaging app's process: queue the daily tips when due, then
-deliver the channel's outbox rows, every few seconds, backing off while the channel or the
-database is down. The channel supplies the deliverer (e.g. bot/telegram/outbox.py).
+deliver the channel's outbox rows, then the channel's own housekeeping (if any), every few
+seconds, backing off while the channel or the database is down. The channel supplies the
+deliverer (bot/telegram/outbox.py, bot/wechat/outbox.py).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -64,12 +65,14 @@ class DailyTips:
 
 @dataclass
 class Background:
-    """A messaging app's background loop: daily tips, then outbox delivery, every `interval_s`."""
+    """A messaging app's background loop: daily tips, outbox delivery, then `housekeeping`
+    (e.g. WeChat's daily purge of old dedupe rows), every `interval_s`."""
 
     deliverer: Deliverer
     tips: DailyTips | None
     interval_s: float = 2.0
     task_name: str = "outbox"
+    housekeeping: Callable[[], Awaitable[None]] | None = None
     _task: asyncio.Task[None] | None = field(default=None, init=False)
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _stopping: bool = field(default=False, init=False)
@@ -81,10 +84,11 @@ class Background:
             if self.tips is not None:
                 await self.tips.tick()
             await self.deliverer.deliver_once()
+            if self.housekeeping is not None:
+                await self.housekeeping()
         except TransientFailure as exc:
             self._failures += 1
-            backoff = self.interval_s * 2**self._failures
-            return min(max(backoff, exc.retry_after or 0.0), MAX_BACKOFF_S)
+            return min(max(self._backoff(), exc.retry_after or 0.0), MAX_BACKOFF_S)
         except Exception as exc:  # e.g. the database is down: log once per streak, back off
             self._failures += 1
             if self._failures == 1:
@@ -94,18 +98,20 @@ class Background:
                     "outbox_round_failed",
                     extra={"event": "outbox_round_failed", "error": type(exc).__name__},
                 )
-            return min(self.interval_s * 2**self._failures, MAX_BACKOFF_S)
+            return min(self._backoff(), MAX_BACKOFF_S)
         self._failures = 0
         return self.interval_s
+
+    def _backoff(self) -> float:
+        return float(self.interval_s * 2**self._failures)
 
     async def _loop(self) -> None:
         while not self._stopping:
             pause = await self.run_once()
             self._wake.clear()
-            if self._stopping:
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), pause)
+            if not self._stopping:  # stop() during the round: no pause before leaving
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), pause)
 
     def wake(self) -> None:
         """Run the next round now (tests, or after enqueueing)."""

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.db.engine import affected_rows
 from core.db.models import Outbox
 
 
@@ -52,16 +53,17 @@ def pending_deliveries(
 
 def claim(session: Session, delivery: Delivery) -> bool:
     """Take the row for one send attempt; False when another deliverer got there first."""
-    result = session.execute(
+    claimed = affected_rows(
+        session,
         update(Outbox)
         .where(
             Outbox.id == delivery.id,
             Outbox.sent_at.is_(None),
             Outbox.attempts == delivery.attempts,
         )
-        .values(attempts=Outbox.attempts + 1)
+        .values(attempts=Outbox.attempts + 1),
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return claimed == 1
 
 
 def record_sent(session: Session, row_id: int, now: dt.datetime) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.db.engine import affected_rows
 from core.db.models import Outbox
 
 
@@ -103,12 +104,13 @@ def take_pending(
     )
     taken = []
     for row in rows:
-        result = session.execute(
+        claimed = affected_rows(
+            session,
             update(Outbox)
             .where(Outbox.id == row.id, Outbox.sent_at.is_(None))
-            .values(sent_at=now, attempts=Outbox.attempts + 1)
+            .values(sent_at=now, attempts=Outbox.attempts + 1),
         )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
+        if claimed == 1:
             taken.append(row)
     return taken
 

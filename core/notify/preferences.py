@@ -13,8 +13,14 @@ LANGS = ("zh", "zh-Hant", "en")  # answer language; zh-Hant: traditional charact
 
 def get_lang(session: Session, sender_id: str) -> str:
     """The sender's answer language; "zh" unless they chose otherwise."""
+    return stored_lang(session, sender_id) or "zh"
+
+
+def stored_lang(session: Session, sender_id: str) -> str | None:
+    """The answer language stored for the sender (chosen, or the language they wrote in last);
+    None when nothing is stored yet."""
     pref = session.get(ChannelPreference, sender_id)
-    return pref.lang if pref is not None and pref.lang in LANGS else "zh"
+    return pref.lang if pref is not None and pref.lang in LANGS else None
 
 
 def set_lang(session: Session, sender_id: str, lang: str, now: dt.datetime) -> None:

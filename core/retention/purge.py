@@ -6,10 +6,11 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, delete, func, inspect, or_, select, text
+from sqlalchemy import Engine, Executable, and_, delete, func, inspect, or_, select, text
 from sqlalchemy.orm import Session
 
 from core.cases.sync import purge_closed
+from core.db.engine import affected_rows
 from core.db.models import (
     AuditLog,
     BotTurn,
@@ -66,8 +67,8 @@ def _before(now: dt.datetime, days: int) -> dt.datetime:
     return now - dt.timedelta(days=days)
 
 
-def _deleted(session: Session, statement: object) -> int:
-    return int(session.execute(statement).rowcount or 0)  # type: ignore[call-overload]
+def _deleted(session: Session, statement: Executable) -> int:
+    return affected_rows(session, statement)
 
 
 def purge_app(session: Session, now: dt.datetime, periods: Periods) -> dict[str, int]:

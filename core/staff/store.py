@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TypeVarTuple
 
 from sqlalchemy import Select, and_, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from core.db.engine import affected_rows
 from core.db.models import ApiToken, AuditLog, ConsoleSession, LoginFailure, StaffUser
+
+Row = TypeVarTuple("Row")
 
 
 def find_user(session: Session, username: str) -> StaffUser | None:
@@ -38,7 +42,7 @@ class AuditFilter:
     since: dt.datetime | None = None
     until: dt.datetime | None = None
 
-    def apply(self, query: Select) -> Select:  # type: ignore[type-arg]
+    def apply(self, query: Select[*Row]) -> Select[*Row]:
         """The query restricted to matching entries."""
         if self.actor:
             query = query.where(AuditLog.actor == self.actor)
@@ -76,8 +80,8 @@ def count_login_failure(session: Session, subject: str, now: dt.datetime) -> int
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     ended = and_(LoginFailure.locked_until.is_not(None), LoginFailure.locked_until <= now)
-    statement = insert(LoginFailure).values(subject=subject, failures=1, updated_at=now)
-    statement = statement.on_conflict_do_update(
+    upsert = insert(LoginFailure).values(subject=subject, failures=1, updated_at=now)
+    statement = upsert.on_conflict_do_update(
         index_elements=[LoginFailure.subject],
         set_={
             "failures": case((ended, 1), else_=LoginFailure.failures + 1),
@@ -126,9 +130,9 @@ def revoke_sessions(
         statement = statement.where(ConsoleSession.user_id == user_id)
     if keep is not None:
         statement = statement.where(ConsoleSession.id != keep)
-    result = session.execute(statement.values(revoked_at=now))
+    revoked = affected_rows(session, statement.values(revoked_at=now))
     session.flush()
-    return int(result.rowcount or 0)
+    return revoked
 
 
 def open_session_counts(session: Session, now: dt.datetime) -> dict[int, int]:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def section(prefix: str, lang: str | None = "zh") -> dict[str, str]:
     return {k[len(start) :]: v for k, v in catalogue(lang_of(lang)).items() if k.startswith(start)}
 
 
-def _flatten(data: dict[str, object], prefix: str = ""):  # type: ignore[no-untyped-def]
+def _flatten(data: dict[str, object], prefix: str = "") -> Iterator[tuple[str, str]]:
     for key, value in data.items():
         if isinstance(value, dict):
             yield from _flatten(value, f"{prefix}{key}.")

@@ -11,7 +11,9 @@ from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
 import actions
 from actions.base import CitizenAction, language_of
+from actions.case_status import ActionLookupCaseStatus, ActionSubscribeCase, ActionUnsubscribeCase
 from actions.handoff import ActionOpenHandoff
+from actions.kb_answer import ActionAnswerKb, ActionHandleFallback, ActionRefuseOutOfScope
 
 
 def tracker(text: str, metadata: dict[str, Any] | None = None) -> Tracker:
@@ -58,9 +60,37 @@ async def test_without_an_emergency_the_action_runs_in_the_citizens_language():
     assert [(m["text"], m["custom"]["type"]) for m in dispatcher.messages] == [("en", "echo")]
 
 
-@pytest.mark.parametrize("action", [ActionOpenHandoff])
+@pytest.mark.parametrize(
+    "action",
+    [
+        ActionOpenHandoff,
+        ActionAnswerKb,
+        ActionHandleFallback,
+        ActionRefuseOutOfScope,
+        ActionLookupCaseStatus,
+        ActionSubscribeCase,
+        ActionUnsubscribeCase,
+    ],
+)
 def test_citizen_actions_use_the_base(action):
     assert issubclass(action, CitizenAction)
+
+
+@pytest.mark.parametrize("action", [ActionAnswerKb, ActionHandleFallback, ActionRefuseOutOfScope])
+async def test_kb_actions_answer_an_emergency_first(action, sessions, monkeypatch):
+    monkeypatch.setattr("actions.base.get_sessionmaker", lambda: sessions)
+    dispatcher = CollectingDispatcher()
+    await action().run(dispatcher, tracker("我的护照在国外被偷了，怎么补办"), {})
+    assert [m["custom"]["type"] for m in dispatcher.messages] == ["emergency"]
+
+
+async def test_case_actions_answer_in_the_citizens_language(sessions, monkeypatch):
+    monkeypatch.setattr("actions.case_status.get_sessionmaker", lambda: sessions)
+    dispatcher = CollectingDispatcher()
+    await ActionUnsubscribeCase().run(dispatcher, tracker("stop notifications"), {})
+    assert [m["text"] for m in dispatcher.messages] == [
+        "You are not subscribed to any progress notifications."
+    ]
 
 
 def test_rasa_sdk_registers_the_actions_but_not_the_abstract_base():

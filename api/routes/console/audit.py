@@ -8,8 +8,10 @@ from urllib.parse import urlencode
 
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from api.routes.console.common import CurrentDep, db, page_router, render, require
+from core.db.models import AuditLog
 from core.staff.audit import AuditFilter, audit_actions, search_audit
 
 router = page_router()
@@ -47,7 +49,7 @@ async def audit_page(
         end + dt.timedelta(days=1) if end else None,
     )
 
-    def load(session):  # type: ignore[no-untyped-def]
+    def load(session: Session) -> tuple[list[AuditLog], int, list[str]]:
         entries, pages = search_audit(session, where, page)
         return entries, pages, audit_actions(session)
 

@@ -114,12 +114,14 @@ def install(app: FastAPI) -> None:
 
 def settings_of(request: Request) -> Settings:
     """Settings the app was created with."""
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def secret_of(request: Request) -> str:
     """The key that signs console sessions."""
-    return request.app.state.console_secret  # type: ignore[no-any-return]
+    secret: str = request.app.state.console_secret
+    return secret
 
 
 def secure_cookies(request: Request) -> bool:

@@ -33,7 +33,7 @@ from core.notify.preferences import LANGS
 
 logger = logging.getLogger(__name__)
 
-COMMAND_TEXTS = {"human": texts.BTN_HUMAN, "status": texts.BTN_STATUS}
+COMMANDS = {"human": "btn_human", "status": "btn_status"}  # the button → the text relayed
 
 
 def _private_chat(query: CallbackQuery) -> int | None:
@@ -45,91 +45,91 @@ def _private_chat(query: CallbackQuery) -> int | None:
 
 
 async def on_kb_button(
-    query: CallbackQuery, bot: Bot, relay: Relay, kb: KnowledgeBase, sessions: sessionmaker[Session]
+    query: CallbackQuery, bot: Bot, relay: Relay, kb: KnowledgeBase, lang: str
 ) -> None:
     """A follow-up or did-you-mean button: ask the entry's question on the citizen's behalf."""
     entry = kb.get((query.data or "")[len(CALLBACK_PREFIX) :])
     chat_id = _private_chat(query)
     if entry is None or chat_id is None:
-        await query.answer(texts.BUTTON_EXPIRED)
+        await query.answer(texts.text("button_expired", lang))
         return
     await query.answer()
-    await relay_and_reply(bot, chat_id, entry.title, relay, sessions)
+    await relay_and_reply(bot, chat_id, entry.title, relay, lang)
 
 
 async def on_feedback(
-    query: CallbackQuery, kb: KnowledgeBase, sessions: sessionmaker[Session]
+    query: CallbackQuery, kb: KnowledgeBase, sessions: sessionmaker[Session], lang: str
 ) -> None:
     """👍/👎: store the verdict once and remove the buttons."""
     data = query.data or ""
     helpful, kb_id = data.startswith("fb1:"), data[4:]
     if _private_chat(query) is None:
-        await query.answer(texts.BUTTON_EXPIRED)
+        await query.answer(texts.text("button_expired", lang))
         return
     try:
         stored = await in_transaction(sessions, record_feedback, kb, kb_id, helpful)
     except Exception:
         logger.exception("feedback_failed", extra={"event": "feedback_failed"})
-        await query.answer(texts.DB_TROUBLE)
+        await query.answer(texts.text("db_trouble", lang))
         return
     if not stored:
-        await query.answer(texts.BUTTON_EXPIRED)
+        await query.answer(texts.text("button_expired", lang))
         return
     logger.info("feedback", extra={"event": "feedback", "kb_id": kb_id, "status": int(helpful)})
-    await query.answer(texts.FEEDBACK_THANKS)
+    await query.answer(texts.text("feedback_thanks", lang))
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(
             reply_markup=without_feedback(query.message.reply_markup)
         )
 
 
-async def on_topic(query: CallbackQuery, bot: Bot, kb: KnowledgeBase) -> None:
+async def on_topic(query: CallbackQuery, bot: Bot, kb: KnowledgeBase, lang: str) -> None:
     """A topic button: list its questions."""
     topic = (query.data or "")[len(TOPIC_PREFIX) :]
     chat_id = _private_chat(query)
     if topic not in topics.TOPIC_LABELS or chat_id is None:
-        await query.answer(texts.BUTTON_EXPIRED)
+        await query.answer(texts.text("button_expired", lang))
         return
     await query.answer()
-    menu = topic_menu(kb, topic)
+    menu = topic_menu(kb, topic, lang)
     await bot.send_message(chat_id, menu.text, reply_markup=menu.keyboard)
 
 
 async def on_lang(
-    query: CallbackQuery, bot: Bot, sessions: sessionmaker[Session], clock: Clock
+    query: CallbackQuery, bot: Bot, sessions: sessionmaker[Session], clock: Clock, lang: str
 ) -> None:
-    """中文 / English buttons of /lang."""
-    lang = (query.data or "")[len(LANG_PREFIX) :]
+    """中文 / 繁體 / English buttons of /lang."""
+    chosen = (query.data or "")[len(LANG_PREFIX) :]
     chat_id = _private_chat(query)
-    if lang not in LANGS or chat_id is None:
-        await query.answer(texts.BUTTON_EXPIRED)
+    if chosen not in LANGS or chat_id is None:
+        await query.answer(texts.text("button_expired", lang))
         return
     await query.answer()
-    await store_lang(bot, chat_id, sessions, clock, lang)
+    await store_lang(bot, chat_id, sessions, clock, chosen, lang)
 
 
 async def on_command(
-    query: CallbackQuery, bot: Bot, relay: Relay, sessions: sessionmaker[Session]
+    query: CallbackQuery, bot: Bot, relay: Relay, sessions: sessionmaker[Session], lang: str
 ) -> None:
     """转人工 / 查询进度 / 取消订阅 buttons."""
     name = (query.data or "")[len(COMMAND_PREFIX) :]
     chat_id = _private_chat(query)
-    if chat_id is None or (name not in COMMAND_TEXTS and name != "unsubscribe"):
-        await query.answer(texts.BUTTON_EXPIRED)
+    if chat_id is None or (name not in COMMANDS and name != "unsubscribe"):
+        await query.answer(texts.text("button_expired", lang))
         return
     await query.answer()
     if name == "unsubscribe":
-        await unsubscribe(bot, chat_id, sessions)
+        await unsubscribe(bot, chat_id, sessions, lang)
         return
-    await relay_and_reply(bot, chat_id, COMMAND_TEXTS[name], relay, sessions)
+    await relay_and_reply(bot, chat_id, texts.text(COMMANDS[name], lang), relay, lang)
 
 
-async def on_rating(query: CallbackQuery, sessions: sessionmaker[Session]) -> None:
+async def on_rating(query: CallbackQuery, sessions: sessionmaker[Session], lang: str) -> None:
     """A 1–5 button under the rating question: store the score once and remove the buttons."""
     ticket, _, score = (query.data or "")[len(RATE_PREFIX) :].partition(":")
     chat_id = _private_chat(query)
     if chat_id is None or not ticket.isdigit() or not score.isdigit():
-        await query.answer(texts.BUTTON_EXPIRED)
+        await query.answer(texts.text("button_expired", lang))
         return
     sender = f"tg:{chat_id}"
 
@@ -144,16 +144,16 @@ async def on_rating(query: CallbackQuery, sessions: sessionmaker[Session]) -> No
         reply = await in_transaction(sessions, work)
     except Exception:
         logger.exception("rating_failed", extra={"event": "rating_failed"})
-        await query.answer(texts.DB_TROUBLE)
+        await query.answer(texts.text("db_trouble", lang))
         return
-    await query.answer(reply or texts.BUTTON_EXPIRED)
+    await query.answer(reply or texts.text("button_expired", lang))
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
 
 
-async def on_unknown_button(query: CallbackQuery) -> None:
+async def on_unknown_button(query: CallbackQuery, lang: str) -> None:
     """Buttons from old messages or unknown data: acknowledge so the client stops spinning."""
-    await query.answer(texts.BUTTON_EXPIRED)
+    await query.answer(texts.text("button_expired", lang))
 
 
 def build_router() -> Router:

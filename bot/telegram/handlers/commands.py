@@ -18,33 +18,28 @@ from core.kb.loader import KnowledgeBase
 from core.notify import tips
 from core.notify.preferences import LANGS, set_lang
 from core.settings import Settings
-from core.texts import t
 
 logger = logging.getLogger(__name__)
 
 
-async def on_start(message: Message) -> None:
+async def on_start(message: Message, lang: str) -> None:
     """Welcome, with the reply keyboard."""
-    await message.answer(texts.WELCOME, reply_markup=main_keyboard())
+    await message.answer(texts.text("welcome", lang), reply_markup=main_keyboard(lang))
 
 
-async def on_help(message: Message) -> None:
+async def on_help(message: Message, lang: str) -> None:
     """What the bot can do."""
-    await message.answer(texts.HELP)
+    await message.answer(texts.text("help", lang))
 
 
-async def on_status(
-    message: Message, bot: Bot, relay: Relay, sessions: sessionmaker[Session]
-) -> None:
+async def on_status(message: Message, bot: Bot, relay: Relay, lang: str) -> None:
     """Start the status lookup (the bot then asks for the reference)."""
-    await relay_and_reply(bot, message.chat.id, texts.BTN_STATUS, relay, sessions)
+    await relay_and_reply(bot, message.chat.id, texts.text("btn_status", lang), relay, lang)
 
 
-async def on_human(
-    message: Message, bot: Bot, relay: Relay, sessions: sessionmaker[Session]
-) -> None:
+async def on_human(message: Message, bot: Bot, relay: Relay, lang: str) -> None:
     """Ask for a staff member."""
-    await relay_and_reply(bot, message.chat.id, texts.BTN_HUMAN, relay, sessions)
+    await relay_and_reply(bot, message.chat.id, texts.text("btn_human", lang), relay, lang)
 
 
 async def on_lang(
@@ -53,76 +48,86 @@ async def on_lang(
     bot: Bot,
     sessions: sessionmaker[Session],
     clock: Clock,
+    lang: str,
 ) -> None:
-    """`/lang zh|en` stores the answer language; `/lang` alone offers both."""
+    """`/lang zh|zh-Hant|en` stores the answer language; `/lang` alone offers them."""
     choice = (command.args or "").strip().lower()
     if not choice:
-        await message.answer(texts.LANG_CHOOSE, reply_markup=lang_keyboard())
+        await message.answer(texts.text("lang_choose", lang), reply_markup=lang_keyboard())
         return
-    if choice not in LANGS:
-        await message.answer(texts.LANG_USAGE)
+    chosen = next((code for code in LANGS if code.lower() == choice), None)
+    if chosen is None:
+        await message.answer(texts.text("lang_usage", lang))
         return
-    await store_lang(bot, message.chat.id, sessions, clock, choice)
+    await store_lang(bot, message.chat.id, sessions, clock, chosen, lang)
 
 
 async def store_lang(
-    bot: Bot, chat_id: int, sessions: sessionmaker[Session], clock: Clock, lang: str
+    bot: Bot,
+    chat_id: int,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    chosen: str,
+    lang: str,
 ) -> None:
-    """Save the language and confirm (shared with the 中文/English buttons)."""
+    """Save the chosen language and confirm in it (shared with the 中文/English buttons)."""
     try:
-        await in_transaction(sessions, set_lang, sender_of(chat_id), lang, clock())
+        await in_transaction(sessions, set_lang, sender_of(chat_id), chosen, clock())
     except Exception:
         logger.exception("lang_store_failed", extra={"event": "lang_store_failed"})
-        await bot.send_message(chat_id, texts.DB_TROUBLE)
+        await bot.send_message(chat_id, texts.text("db_trouble", lang))
         return
-    await bot.send_message(chat_id, texts.LANG_SET[lang])
+    await bot.send_message(chat_id, texts.lang_set(chosen))
 
 
 async def on_subscribe(
-    message: Message, sessions: sessionmaker[Session], settings: Settings
+    message: Message, sessions: sessionmaker[Session], settings: Settings, lang: str
 ) -> None:
     """Subscribe to the daily 侨法 tip."""
     try:
         added = await in_transaction(sessions, tips.subscribe, sender_of(message.chat.id))
     except Exception:
         logger.exception("subscribe_failed", extra={"event": "subscribe_failed"})
-        await message.answer(texts.DB_TROUBLE)
+        await message.answer(texts.text("db_trouble", lang))
         return
     if not added:
-        await message.answer(texts.ALREADY_SUBSCRIBED)
+        await message.answer(texts.text("already_subscribed", lang))
         return
     logger.info("tip_subscribed", extra={"event": "tip_subscribed", "channel": "tg"})
     tz = (
-        t("telegram.beijing_time")
+        texts.text("beijing_time", lang)
         if settings.daily_tip_timezone == "Asia/Shanghai"
         else settings.daily_tip_timezone
     )
-    await message.answer(
-        texts.SUBSCRIBED.format(time=settings.daily_tip_time.strftime("%H:%M"), tz=tz)
-    )
+    at = settings.daily_tip_time.strftime("%H:%M")
+    await message.answer(texts.text("subscribed", lang, time=at, tz=tz))
 
 
-async def on_unsubscribe(message: Message, bot: Bot, sessions: sessionmaker[Session]) -> None:
+async def on_unsubscribe(
+    message: Message, bot: Bot, sessions: sessionmaker[Session], lang: str
+) -> None:
     """Delete the daily-tip subscription."""
-    await unsubscribe(bot, message.chat.id, sessions)
+    await unsubscribe(bot, message.chat.id, sessions, lang)
 
 
-async def unsubscribe(bot: Bot, chat_id: int, sessions: sessionmaker[Session]) -> None:
+async def unsubscribe(bot: Bot, chat_id: int, sessions: sessionmaker[Session], lang: str) -> None:
     """Delete the chat's subscription and confirm (also the tip's 取消订阅 button)."""
     try:
         removed = await in_transaction(sessions, tips.unsubscribe, sender_of(chat_id))
     except Exception:
         logger.exception("unsubscribe_failed", extra={"event": "unsubscribe_failed"})
-        await bot.send_message(chat_id, texts.DB_TROUBLE)
+        await bot.send_message(chat_id, texts.text("db_trouble", lang))
         return
     if removed:
         logger.info("tip_unsubscribed", extra={"event": "tip_unsubscribed", "channel": "tg"})
-    await bot.send_message(chat_id, texts.UNSUBSCRIBED if removed else texts.NOT_SUBSCRIBED)
+    await bot.send_message(
+        chat_id, texts.text("unsubscribed" if removed else "not_subscribed", lang)
+    )
 
 
-async def on_privacy(message: Message, kb: KnowledgeBase) -> None:
+async def on_privacy(message: Message, kb: KnowledgeBase, lang: str) -> None:
     """What is stored and for how long."""
-    await message.answer(texts.privacy(kb.office))
+    await message.answer(texts.privacy(kb.office, lang))
 
 
 def build_router() -> Router:

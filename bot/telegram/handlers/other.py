@@ -39,13 +39,13 @@ async def addressed_to_bot(message: Message, bot: Bot) -> bool:
     return False
 
 
-async def on_group_message(message: Message, bot: Bot) -> None:
+async def on_group_message(message: Message, bot: Bot, lang: str) -> None:
     """Refuse politely when addressed; otherwise stay silent."""
     if not await addressed_to_bot(message, bot):
         return
     me = await bot.me()
     logger.info("group_refused", extra={"event": "group_refused"})
-    await message.reply(texts.GROUP_REFUSAL.format(username=me.username or "bot"))
+    await message.reply(texts.text("group_refusal", lang, username=me.username or "bot"))
 
 
 async def on_ignored(event: object) -> None:
@@ -53,13 +53,15 @@ async def on_ignored(event: object) -> None:
     logger.debug("update_ignored", extra={"event": "update_ignored"})
 
 
-async def on_inline_query(query: InlineQuery) -> None:
+async def on_inline_query(query: InlineQuery, lang: str) -> None:
     """Inline mode is not offered: empty results and a button to a private chat."""
     await query.answer(
         results=[],
         cache_time=3600,
         is_personal=False,
-        button=InlineQueryResultsButton(text=texts.INLINE_BUTTON, start_parameter="inline"),
+        button=InlineQueryResultsButton(
+            text=texts.text("inline_button", lang), start_parameter="inline"
+        ),
     )
 
 

@@ -148,10 +148,43 @@ async def test_lang_en_is_stored_and_sent_to_rasa_as_metadata(telegram, running_
     }
 
 
+async def test_an_english_telegram_user_gets_the_fixed_texts_in_english(telegram, running_bot):
+    update = message_update(7, "/start")
+    update["message"]["from"]["language_code"] = "en-GB"
+    telegram.push(update)
+    welcome = (await telegram.wait_for("sendMessage"))[0]
+    assert welcome["text"] == texts.text("welcome", "en") and "Hello!" in welcome["text"]
+    labels = [b["text"] for row in welcome["reply_markup"]["keyboard"] for b in row]
+    assert "Check my application" in labels and "转人工" not in labels
+
+
+async def test_the_chosen_language_wins_over_the_telegram_app(telegram, running_bot, sessions):
+    telegram.push(message_update(8, "/lang en"))
+    confirmed = (await telegram.wait_for("sendMessage"))[0]
+    assert confirmed["text"] == texts.lang_set("en")
+    telegram.push(message_update(8, "/help"))
+    help_text = (await telegram.wait_for("sendMessage", count=2))[1]["text"]
+    assert help_text == texts.text("help", "en") and "/status check the progress" in help_text
+    telegram.push(message_update(8, "/status"))
+    await telegram.wait_for("sendMessage", count=3)
+    # The command is relayed in the conversation's language, so it stays English.
+    assert running_bot.received[-1]["message"] == "Check my application"
+    assert running_bot.received[-1]["metadata"] == {"lang": "en"}
+
+
+async def test_lang_zh_hant_is_accepted_and_confirmed_in_traditional(telegram, running_bot):
+    telegram.push(message_update(9, "/lang zh-Hant"))
+    confirmed = (await telegram.wait_for("sendMessage"))[0]
+    assert confirmed["text"] == "已切換為繁體中文答覆。"
+    telegram.push(message_update(9, "/help"))
+    help_text = (await telegram.wait_for("sendMessage", count=2))[1]["text"]
+    assert "使用幫助" in help_text
+
+
 async def test_lang_with_unknown_code_explains_usage(telegram, running_bot, sessions):
     telegram.push(message_update(5, "/lang fr"))
     sent = await telegram.wait_for("sendMessage")
-    assert sent[0]["text"] == texts.LANG_USAGE
+    assert sent[0]["text"] == texts.text("lang_usage")
     with session_scope(sessions) as session:
         assert session.get(ChannelPreference, "tg:5") is None
 
@@ -160,14 +193,18 @@ async def test_subscribe_and_unsubscribe_daily_tip(telegram, running_bot, sessio
     telegram.push(message_update(6, "/subscribe"))
     telegram.push(message_update(6, "/subscribe"))
     sent = await telegram.wait_for("sendMessage", count=2)
-    assert "09:00（北京时间）" in sent[0]["text"] and sent[1]["text"] == texts.ALREADY_SUBSCRIBED
+    assert "09:00（北京时间）" in sent[0]["text"] and sent[1]["text"] == texts.text(
+        "already_subscribed"
+    )
     with session_scope(sessions) as session:
         subs = session.scalars(select(Subscription)).all()
         assert [(s.sender_id, s.kind) for s in subs] == [("tg:6", "daily_tip")]
     telegram.push(message_update(6, "/unsubscribe"))
     telegram.push(message_update(6, "/unsubscribe"))
     sent = await telegram.wait_for("sendMessage", count=4)
-    assert sent[2]["text"] == texts.UNSUBSCRIBED and sent[3]["text"] == texts.NOT_SUBSCRIBED
+    assert sent[2]["text"] == texts.text("unsubscribed") and sent[3]["text"] == texts.text(
+        "not_subscribed"
+    )
     with session_scope(sessions) as session:
         assert session.scalars(select(Subscription)).all() == []
 
@@ -183,7 +220,7 @@ async def test_privacy_names_what_is_stored_and_the_office_contact(telegram, run
 async def test_unknown_command_is_never_relayed_to_rasa(telegram, running_bot):
     telegram.push(message_update(8, "/request_human"))
     sent = await telegram.wait_for("sendMessage")
-    assert sent[0]["text"] == texts.UNKNOWN_COMMAND and running_bot.received == []
+    assert sent[0]["text"] == texts.text("unknown_command") and running_bot.received == []
 
 
 # --- other update types -------------------------------------------------------------------
@@ -203,14 +240,17 @@ STICKER = {
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ({"photo": PHOTO, "caption": "这是我的护照"}, texts.NON_TEXT),
-        ({"sticker": STICKER}, texts.NON_TEXT),
-        ({"voice": {"file_id": "v", "file_unique_id": "vu", "duration": 2}}, texts.NON_TEXT),
-        ({"document": {"file_id": "d", "file_unique_id": "du"}}, texts.NON_TEXT),
-        ({"location": {"latitude": 1.0, "longitude": 2.0}}, texts.NON_TEXT),
+        ({"photo": PHOTO, "caption": "这是我的护照"}, texts.text("non_text")),
+        ({"sticker": STICKER}, texts.text("non_text")),
+        (
+            {"voice": {"file_id": "v", "file_unique_id": "vu", "duration": 2}},
+            texts.text("non_text"),
+        ),
+        ({"document": {"file_id": "d", "file_unique_id": "du"}}, texts.text("non_text")),
+        ({"location": {"latitude": 1.0, "longitude": 2.0}}, texts.text("non_text")),
         (
             {"contact": {"phone_number": "+8613800000000", "first_name": "张"}},
-            texts.CONTACT_SHARED,
+            texts.text("contact_shared"),
         ),
     ],
 )
@@ -224,7 +264,7 @@ async def test_edited_message_is_not_processed_again(telegram, running_bot):
     update = message_update(13, "改过的问题")
     telegram.push({"edited_message": {**update["message"], "edit_date": 1}})
     sent = await telegram.wait_for("sendMessage")
-    assert sent[0]["text"] == texts.EDITED and running_bot.received == []
+    assert sent[0]["text"] == texts.text("edited") and running_bot.received == []
 
 
 async def test_channel_posts_are_ignored(telegram, running_bot):
@@ -307,7 +347,7 @@ async def test_button_on_a_message_too_old_to_access_still_works(telegram, runni
 async def test_stale_or_unknown_buttons_are_acknowledged_politely(telegram, running_bot, data):
     telegram.push(callback_update(5, data, inaccessible=True))
     answers = await telegram.wait_for("answerCallbackQuery")
-    assert answers[0]["text"] == texts.BUTTON_EXPIRED
+    assert answers[0]["text"] == texts.text("button_expired")
     assert running_bot.received == [] and telegram.sent("sendMessage") == []
 
 
@@ -326,7 +366,7 @@ async def test_feedback_is_stored_once_and_its_buttons_removed(telegram, running
     assert [b["callback_data"] for row in edit["reply_markup"]["inline_keyboard"] for b in row] == [
         "kb:notarization_first"
     ]
-    assert telegram.sent("answerCallbackQuery")[0]["text"] == texts.FEEDBACK_THANKS
+    assert telegram.sent("answerCallbackQuery")[0]["text"] == texts.text("feedback_thanks")
     telegram.push(callback_update(20, "fb1:not_a_kb_id"))
     await telegram.wait_for("answerCallbackQuery", count=2)
     with session_scope(sessions) as session:
@@ -412,7 +452,7 @@ async def test_flood_control_drops_excess_messages_and_warns_once(
     finally:
         await handle.stop()
     mine = [s["text"] for s in telegram.sent() if s["chat_id"] == "30"]
-    assert mine.count(texts.FLOODED) == 1
+    assert mine.count(texts.text("flooded")) == 1
     assert [r["message"] for r in rasa.received] == ["问题0", "问题1", "再问一次"]
 
 

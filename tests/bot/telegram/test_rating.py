@@ -58,7 +58,10 @@ async def test_a_rating_button_stores_the_score_once(telegram, running_bot, sess
     telegram.push(callback_update(61, f"rate:{ticket}:1"))
     telegram.push(callback_update(62, f"rate:{ticket}:2"))
     answers = await telegram.wait_for("answerCallbackQuery", count=3)
-    assert [a["text"] for a in answers[1:]] == [texts.BUTTON_EXPIRED, texts.BUTTON_EXPIRED]
+    assert [a["text"] for a in answers[1:]] == [
+        texts.text("button_expired"),
+        texts.text("button_expired"),
+    ]
     with session_scope(sessions) as session:
         rows = session.scalars(select(ServiceRating)).all()
         assert [(r.ticket_id, r.score, r.channel) for r in rows] == [(ticket, 4, "tg")]

@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from bot.wechat import store
 from bot.wechat.client import Transient, WeChatClient
-from bot.wechat.outbox import TransientFailure
 from core.db.engine import session_scope
 from core.db.models import Outbox
 from core.notify import outbox
+from core.notify.background import TransientFailure
 from tests.bot.wechat.conftest import (
     OPENID,
     MutableClock,
