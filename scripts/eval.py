@@ -673,6 +673,41 @@ def dev_sections(
     return lines, tables, generated, legend
 
 
+# Measured once on the KB before issue 15's answer shape (commit 76e8ebd^: the contact paragraph
+# and the policy line inside every answer), with that commit's own renderer.
+ANSWER_CHARS_BEFORE = {"zh": 258.5, "en": 753.0}
+
+
+def answer_length_section() -> list[str]:
+    """Median rendered answer length per language, body alone and with the footer line."""
+    import statistics
+
+    from core.kb.answers import answer_text, footer_fields
+    from core.services import get_kb
+
+    kb = get_kb()
+    rows = []
+    for lang, label in (("zh", "Chinese"), ("en", "English")):
+        body = [len(answer_text(kb, k, lang)[0]) for k in kb.entries]
+        footer = [len(footer_fields(kb, k, lang)["footer"]) + 1 for k in kb.entries]
+        rows.append(
+            f"| {label} | {ANSWER_CHARS_BEFORE[lang]:g} | {statistics.median(body):g} | "
+            f"{statistics.median(b + f for b, f in zip(body, footer, strict=True)):g} |"
+        )
+    return [
+        "## Answer length (characters, median over the KB's entries)",
+        "",
+        "| answers | before (contact and policy lines in the body) | now: body | now: body + footer |",
+        "|---|---:|---:|---:|",
+        *rows,
+        "",
+        "Before: the KB at commit 76e8ebd^ rendered by that commit's `kb_answer`. Now: the answer "
+        "text a channel shows, and with the one footer line (policy or 待核实 note, office name "
+        "and phone) the channels render under it (widget: a small line with a link).",
+        "",
+    ]
+
+
 def write_report(
     cases: list[Case],
     systems: dict[str, list[Outcome]],
@@ -688,6 +723,7 @@ def write_report(
     lines += blind_lines
     lines += ["### Method and caveats (blind set)", "", *[f"- {n}" for n in BLIND_NOTES], ""]
     lines += dev
+    lines += ["", *answer_length_section()]
     text = "\n".join(lines)
     REPORT.write_text(text, encoding="utf-8")
     write_benchmarks_section(generated, legend, blind_headline, tables["all"], tables["holdout"])
