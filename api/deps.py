@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar, cast
 
 from fastapi import Depends, Request
 
 from core.conversation.relay import Relay
 from core.settings import Settings
 
+T = TypeVar("T")
+
+
+def app_state(request: Request, name: str, kind: type[T]) -> T:
+    """What create_app or the lifespan put on `app.state` under `name` (of type `kind`)."""
+    return cast(T, getattr(request.app.state, name))  # app.state is untyped (Starlette's State)
+
 
 def get_relay(request: Request) -> Relay:
     """The relay created at start-up."""
-    relay: Relay = request.app.state.relay
-    return relay
+    return app_state(request, "relay", Relay)
 
 
 def get_app_settings(request: Request) -> Settings:
     """Settings the app was created with."""
-    settings: Settings = request.app.state.settings
-    return settings
+    return app_state(request, "settings", Settings)
 
 
 RelayDep = Annotated[Relay, Depends(get_relay)]

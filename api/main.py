@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,10 +16,7 @@ from api.metrics import router as metrics_router
 from api.routes import cases, console, pages, telegram, wechat, widget
 from api.security import install_security_headers
 from core.conversation import widget_sessions
-from core.conversation.rasa_client import RasaClient
-from core.conversation.relay import Relay
-from core.conversation.safety import get_safety
-from core.db.engine import get_engine, session_factory
+from core.conversation.relay import Relay, build_relay
 from core.handoff.office_hours import OfficeHours
 from core.retention.job import start_retention_job
 from core.services import handoff_hours, title_en
@@ -44,29 +40,18 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
             app.state.relay = relay
             yield
             return
-        rasa = RasaClient.from_settings(settings)
-        safety = get_safety()
-        # Embedding the emergency exemplars takes tens of seconds without var/cache: do it
-        # beside the start-up, not inside the first citizen's request.
-        warming = asyncio.get_running_loop().run_in_executor(None, safety.warm)
-        app.state.relay = Relay(
-            rasa,
-            session_factory(get_engine(settings.database_url)),
-            settings.max_message_chars,
-            hours=office_hours,
-            turn_salt=settings.hash_salt.get_secret_value(),
-            safety=safety,
-            handoff_hours=handoff_hours,
-            title_en=title_en,
+        # The emergency check warms up beside the start-up, not in the first citizen's request.
+        built = build_relay(
+            settings, handoff_hours=handoff_hours, title_en=title_en, hours=office_hours
         )
+        app.state.relay = built
         purging = start_retention_job(settings)
         try:
             yield
         finally:
             if purging is not None:
                 purging.cancel()
-            warming.cancel()
-            await rasa.aclose()
+            await built.aclose()
 
     office_hours = OfficeHours.parse(
         settings.office_hours, settings.office_days, settings.office_timezone

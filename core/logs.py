@@ -69,3 +69,11 @@ def redact_path(path: str) -> str:
     string (tokens, openids, signatures) dropped."""
     path = path.split("?", 1)[0]
     return _SECRET_SEGMENTS.sub(lambda m: (m.group(1) or m.group(2) or m.group(3)) + "{id}", path)
+
+
+def start_refused(logger: logging.Logger, problems: list[str], event: str) -> bool:
+    """Log each start-up problem (operator-readable, e.g. "TELEGRAM_TOKEN is not set"); True
+    when there is any, so the entry point exits instead of starting."""
+    for problem in problems:
+        logger.error(problem, extra={"event": event})
+    return bool(problems)

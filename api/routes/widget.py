@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from api.deps import RelayDep, SettingsDep
+from api.deps import RelayDep, SettingsDep, app_state
 from api.errors import error
 from core.conversation import widget_sessions
 from core.conversation.rasa_client import RasaUnavailable
@@ -147,8 +147,7 @@ class RateLimiter:
 
 def widget_secret(request: Request) -> str:
     """The key that signs widget session ids (set in create_app)."""
-    secret: str = request.app.state.widget_secret
-    return secret
+    return app_state(request, "widget_secret", str)
 
 
 def client_tag(request: Request, settings: Settings) -> str:

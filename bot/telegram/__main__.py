@@ -17,12 +17,8 @@ from aiohttp import web
 
 from bot.telegram.app import build_bot, build_dispatcher
 from bot.telegram.webhook import build_webhook_app, register_webhook, split_listen
-from core.conversation.rasa_client import RasaClient
-from core.conversation.relay import Relay
-from core.conversation.safety import get_safety
-from core.db.engine import get_engine, session_factory
-from core.handoff.office_hours import OfficeHours
-from core.logs import configure_logging
+from core.conversation.relay import build_relay
+from core.logs import configure_logging, start_refused
 from core.services import get_kb, handoff_hours, title_en
 from core.settings import Settings, get_settings, require_safe
 
@@ -48,31 +44,16 @@ async def main() -> int:
     """Run until interrupted."""
     settings = get_settings()
     require_safe(settings, "Telegram bot")
-    problems = config_problems(settings)
-    if problems:
-        for problem in problems:
-            logger.error(problem, extra={"event": "bot_disabled"})
+    if start_refused(logger, config_problems(settings), "bot_disabled"):
         return 2
     assert settings.telegram_token is not None
-    rasa = RasaClient.from_settings(settings)
-    sessions = session_factory(get_engine(settings.database_url))
-    hours = OfficeHours.parse(settings.office_hours, settings.office_days, settings.office_timezone)
-    relay = Relay(
-        rasa,
-        sessions,
-        settings.max_message_chars,
-        hours=hours,
-        turn_salt=settings.hash_salt.get_secret_value(),
-        safety=get_safety(),
-        handoff_hours=handoff_hours,
-        title_en=title_en,
-    )
+    relay = build_relay(settings, handoff_hours=handoff_hours, title_en=title_en)
     bot = build_bot(
         settings.telegram_token.get_secret_value(),
         settings.telegram_api_base,
         retries=settings.telegram_send_retries,
     )
-    dp = build_dispatcher(relay, get_kb(), settings=settings, sessions=sessions)
+    dp = build_dispatcher(relay, get_kb(), settings=settings)
     try:
         if settings.telegram_mode == "webhook":
             await _serve_webhook(dp, bot, settings)
@@ -80,7 +61,7 @@ async def main() -> int:
             await bot.delete_webhook(drop_pending_updates=False)
             await dp.start_polling(bot)
     finally:
-        await rasa.aclose()
+        await relay.aclose()
         await bot.session.close()
     return 0
 

@@ -19,13 +19,11 @@ from aiohttp import web
 
 from bot.wechat.app import build_channel, config_problems
 from bot.wechat.client import Transient, WeChatClient, WeChatError
-from bot.wechat.conversation import RasaClient, Relay
+from bot.wechat.conversation import build_relay
 from bot.wechat.menu import MENU_FILE, MenuError, load_menu
 from bot.wechat.server import build_app, split_listen
-from core.conversation.safety import get_safety
 from core.db.engine import get_engine, session_factory
-from core.handoff.office_hours import OfficeHours
-from core.logs import configure_logging
+from core.logs import configure_logging, start_refused
 from core.services import get_kb, handoff_hours, title_en
 from core.settings import Settings, get_settings, require_safe
 
@@ -35,26 +33,11 @@ logger = logging.getLogger("bot.wechat")
 async def serve(settings: Settings) -> int:
     """Run until interrupted."""
     require_safe(settings, "WeChat bot")
-    problems = config_problems(settings)
-    if problems:
-        for problem in problems:
-            logger.error(problem, extra={"event": "wechat_disabled"})
+    if start_refused(logger, config_problems(settings), "wechat_disabled"):
         return 2
-    rasa = RasaClient.from_settings(settings)
-    sessions = session_factory(get_engine(settings.database_url))
-    hours = OfficeHours.parse(settings.office_hours, settings.office_days, settings.office_timezone)
-    relay = Relay(
-        rasa,
-        sessions,
-        settings.max_message_chars,
-        hours=hours,
-        turn_salt=settings.hash_salt.get_secret_value(),
-        safety=get_safety(),
-        handoff_hours=handoff_hours,
-        title_en=title_en,
-    )
+    relay = build_relay(settings, handoff_hours=handoff_hours, title_en=title_en)
     kb = get_kb()
-    channel = build_channel(settings, relay, kb, load_menu(kb=kb), sessions=sessions)
+    channel = build_channel(settings, relay, kb, load_menu(kb=kb))
     runner = web.AppRunner(build_app(channel.bot, channel.codec))
     await runner.setup()
     host, port = split_listen(settings.wechat_listen)
@@ -68,7 +51,7 @@ async def serve(settings: Settings) -> int:
         await channel.bot.drain()
         await channel.background.stop()
         await channel.client.aclose()
-        await rasa.aclose()
+        await relay.aclose()
     return 0
 
 

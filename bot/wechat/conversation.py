@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from core.conversation.rasa_client import BotMessage, RasaClient
-from core.conversation.relay import MessageRejected, Relay, ServiceUnavailable
+from core.conversation.relay import MessageRejected, Relay, ServiceUnavailable, build_relay
 from core.db.engine import in_transaction
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "RasaClient",
     "Relay",
     "ServiceUnavailable",
+    "build_relay",
     "in_transaction",
     "openid_of",
     "sender_of",

@@ -17,7 +17,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,12 +27,13 @@ from core.conversation import language
 from core.conversation.analytics import observe_turn, record_turn
 from core.conversation.emergency import Emergency
 from core.conversation.rasa_client import BotMessage, RasaClient, RasaUnavailable
-from core.conversation.safety import Safety, emergency_reply
-from core.db.engine import session_scope
+from core.conversation.safety import Safety, emergency_reply, get_safety
+from core.db.engine import get_engine, session_factory, session_scope
 from core.handoff.office_hours import OfficeHours
 from core.handoff.tickets import TicketInfo, park_message, request_handoff, route_to_open_ticket
 from core.notify.outbox import channel_of
 from core.notify.preferences import set_lang
+from core.settings import Settings
 from core.text import clean_display, normalize
 from core.texts import t
 
@@ -67,6 +68,14 @@ class Relay:
     handoff_hours: Callable[[str], str] | None = None
     # English KB titles for option buttons (None: titles stay as the actions wrote them).
     title_en: Callable[[str], str | None] | None = None
+    # The emergency check's warm-up started by build_relay (None: not started).
+    warming: asyncio.Future[bool] | None = field(default=None, init=False, repr=False)
+
+    async def aclose(self) -> None:
+        """Stop waiting for the warm-up and close the Rasa client (at the process's end)."""
+        if self.warming is not None:
+            self.warming.cancel()
+        await self.rasa.aclose()
 
     def check(self, text: object) -> str:
         """The cleaned text, or MessageRejected with a polite explanation."""
@@ -253,3 +262,33 @@ class Relay:
     def _park(self, sender_id: str, text: str) -> TicketInfo:
         with session_scope(self.sessions) as session:
             return park_message(session, sender_id, text)
+
+
+def build_relay(
+    settings: Settings,
+    *,
+    handoff_hours: Callable[[str], str],
+    title_en: Callable[[str], str | None],
+    hours: OfficeHours | None = None,
+) -> Relay:
+    """The relay of a channel's process (api, Telegram, WeChat) from settings: the Rasa client,
+    the app database, office hours, the analytics salt and the emergency check.
+
+    Call it in the running event loop: it starts loading the emergency check's semantic index
+    in a worker thread (Safety.warm; without var/cache that embeds ~1,200 NLU examples, tens of
+    seconds), so no channel's first message waits for it. `await relay.aclose()` at the end.
+    """
+    safety = get_safety()
+    relay = Relay(
+        RasaClient.from_settings(settings),
+        session_factory(get_engine(settings.database_url)),
+        settings.max_message_chars,
+        hours=hours
+        or OfficeHours.parse(settings.office_hours, settings.office_days, settings.office_timezone),
+        turn_salt=settings.hash_salt.get_secret_value(),
+        safety=safety,
+        handoff_hours=handoff_hours,
+        title_en=title_en,
+    )
+    relay.warming = asyncio.get_running_loop().run_in_executor(None, safety.warm)
+    return relay

@@ -23,11 +23,11 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from sqlalchemy.orm import Session
 
+from api.deps import app_state, get_app_settings
 from api.routes.console import i18n
 from core.db.engine import in_transaction
 from core.db.utc import aware
 from core.handoff import console
-from core.settings import Settings
 from core.staff import sessions as console_session
 from core.staff import users as staff
 from core.staff.audit import audit
@@ -112,16 +112,12 @@ def install(app: FastAPI) -> None:
         return response
 
 
-def settings_of(request: Request) -> Settings:
-    """Settings the app was created with."""
-    settings: Settings = request.app.state.settings
-    return settings
+settings_of = get_app_settings  # Settings the app was created with
 
 
 def secret_of(request: Request) -> str:
     """The key that signs console sessions."""
-    secret: str = request.app.state.console_secret
-    return secret
+    return app_state(request, "console_secret", str)
 
 
 def secure_cookies(request: Request) -> bool:
