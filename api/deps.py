@@ -17,6 +17,18 @@ def app_state(request: Request, name: str, kind: type[T]) -> T:
     return cast(T, getattr(request.app.state, name))  # app.state is untyped (Starlette's State)
 
 
+def lang_of_header(accept_language: str | None) -> str:
+    """The catalogue language for an Accept-Language header: "en" when its first language is
+    English (the widget sends its own language), else "zh"."""
+    first = (accept_language or "").split(",")[0].strip().lower()
+    return "en" if first.startswith("en") else "zh"
+
+
+def request_lang(request: Request) -> str:
+    """The language a citizen-facing error is written in (see lang_of_header)."""
+    return lang_of_header(request.headers.get("accept-language"))
+
+
 def get_relay(request: Request) -> Relay:
     """The relay created at start-up."""
     return app_state(request, "relay", Relay)

@@ -11,11 +11,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.deps import request_lang
 from core.conversation.relay import MessageRejected, ServiceUnavailable
 from core.logs import redact_path
 from core.texts import t
 
 logger = logging.getLogger(__name__)
+
+
+class OurHTTPError(StarletteHTTPException):
+    """An HTTP error whose detail is a catalogue text for the citizen (shown as it is)."""
 
 
 def error(status: int, code: str, message: str, **extra: object) -> JSONResponse:
@@ -29,10 +34,11 @@ def install(app: FastAPI) -> None:
     """Register the handlers."""
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        lang = request_lang(request)
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
-            return error(400, "invalid_json", t("api.invalid_json"))
+            return error(400, "invalid_json", t("api.invalid_json", lang))
         fields = [
             {
                 "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
@@ -40,7 +46,7 @@ def install(app: FastAPI) -> None:
             }
             for e in errors
         ]
-        return error(422, "invalid_request", t("api.invalid_request"), fields=fields)
+        return error(422, "invalid_request", t("api.invalid_request", lang), fields=fields)
 
     @app.exception_handler(MessageRejected)
     async def _rejected(_: Request, exc: MessageRejected) -> JSONResponse:
@@ -48,19 +54,21 @@ def install(app: FastAPI) -> None:
         return error(status, exc.code, exc.message)
 
     @app.exception_handler(ServiceUnavailable)
-    async def _unavailable(_: Request, __: ServiceUnavailable) -> JSONResponse:
-        return error(503, "unavailable", t("api.not_delivered"))
+    async def _unavailable(request: Request, __: ServiceUnavailable) -> JSONResponse:
+        return error(503, "unavailable", t("api.not_delivered", request_lang(request)))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        lang = request_lang(request)
         messages = {
-            400: t("api.bad_request"),
-            404: t("api.not_found"),
-            405: t("api.method_not_allowed"),
+            400: t("api.bad_request", lang),
+            404: t("api.not_found", lang),
+            405: t("api.method_not_allowed", lang),
         }
         detail = str(exc.detail)
-        # Framework texts are English ("There was an error parsing the body"); ours are Chinese.
-        fallback = detail if re.search(r"[\u4e00-\u9fff]", detail) else t("api.cannot_process")
+        # Framework texts ("There was an error parsing the body") are not shown; ours are ours.
+        ours = isinstance(exc, OurHTTPError) or re.search(r"[\u4e00-\u9fff]", detail)
+        fallback = detail if ours else t("api.cannot_process", lang)
         return error(
             exc.status_code,
             f"http_{exc.status_code}",
@@ -73,7 +81,9 @@ def install(app: FastAPI) -> None:
             "database_unavailable",
             extra={"event": "database_unavailable", "path": redact_path(request.url.path)},
         )
-        return error(503, "database_unavailable", t("api.database_unavailable"))
+        return error(
+            503, "database_unavailable", t("api.database_unavailable", request_lang(request))
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -81,4 +91,4 @@ def install(app: FastAPI) -> None:
             "unhandled_error",
             extra={"event": "unhandled_error", "path": redact_path(request.url.path)},
         )
-        return error(500, "internal", t("api.internal"))
+        return error(500, "internal", t("api.internal", request_lang(request)))

@@ -12,23 +12,25 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.deps import lang_of_header
+from api.errors import OurHTTPError
 from core.logs import redact_path
+from core.texts import t
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
-TOO_LARGE_ZH = "请求内容过大，未被处理。"
 DRAIN_MAX_BYTES = 4 * 1024 * 1024  # bodies up to this size are read before the 413
 
 
-class BodyTooLarge(HTTPException):
+class BodyTooLarge(OurHTTPError):
     """Raised from `receive` once the body passes the limit (answered as a JSON 413)."""
 
-    def __init__(self) -> None:
-        super().__init__(413, TOO_LARGE_ZH)
+    def __init__(self, lang: str = "zh") -> None:
+        super().__init__(413, t("api.too_large", lang))
 
 
 class BodyLimit:
@@ -43,13 +45,15 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.max_bytes * (4 if scope["path"].startswith("/console") else 1)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        lang = lang_of_header(headers.get(b"accept-language", b"").decode("latin-1"))
         if declared is not None and declared.isdigit() and int(declared) > limit:
             # Read (and drop) a moderately large body first: answering while the client is
             # still sending makes it see a reset connection instead of the 413.
             if int(declared) <= DRAIN_MAX_BYTES:
                 await _drain(receive)
-            await _reject(send)
+            await _reject(send, lang)
             return
         received = 0
 
@@ -61,7 +65,7 @@ class BodyLimit:
                 if received > limit:
                     if message.get("more_body") and received <= DRAIN_MAX_BYTES:
                         await _drain(receive)
-                    raise BodyTooLarge
+                    raise BodyTooLarge(lang)
             return message
 
         await self.app(scope, limited, send)
@@ -79,8 +83,9 @@ async def _drain(receive: Receive) -> None:
             return
 
 
-async def _reject(send: Send) -> None:
-    body = ('{"error":{"code":"too_large","message":"' + TOO_LARGE_ZH + '"}}').encode()
+async def _reject(send: Send, lang: str) -> None:
+    error = {"error": {"code": "too_large", "message": t("api.too_large", lang)}}
+    body = json.dumps(error, ensure_ascii=False, separators=(",", ":")).encode()
     await send(
         {
             "type": "http.response.start",

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from api.deps import RelayDep, SettingsDep, app_state
+from api.deps import RelayDep, SettingsDep, app_state, request_lang
 from api.errors import error
 from core.conversation import widget_sessions
 from core.conversation.rasa_client import RasaUnavailable
@@ -30,6 +30,7 @@ from core.kb.schema import KB_ID_RE
 from core.notify.preferences import get_lang, set_lang
 from core.services import get_kb
 from core.settings import Settings
+from core.texts import t
 
 
 class InvalidSession(Exception):
@@ -186,7 +187,7 @@ async def new_session(request: Request, relay: RelayDep, settings: SettingsDep) 
         response = error(
             429,
             "rate_limited",
-            f"新建会话过于频繁，请 {max(1, wait // 60)} 分钟后再试。",
+            t("api.sessions_rate_limited", request_lang(request), minutes=max(1, wait // 60)),
             retry_after_s=wait,
         )
         response.headers["Retry-After"] = str(wait)
@@ -199,10 +200,9 @@ def install(app: FastAPI) -> None:
     """JSON 401 for session ids the api did not issue."""
 
     @app.exception_handler(InvalidSession)
-    async def _invalid(_: Request, __: InvalidSession) -> JSONResponse:
-        return error(
-            401, "invalid_session", "会话已失效，请刷新页面后重试。", new_session=SESSIONS_PATH
-        )
+    async def _invalid(request: Request, __: InvalidSession) -> JSONResponse:
+        text = t("api.invalid_session", request_lang(request))
+        return error(401, "invalid_session", text, new_session=SESSIONS_PATH)
 
 
 def _limiter(request: Request, per_minute: int) -> RateLimiter:
@@ -227,18 +227,18 @@ async def post_message(
     body: MessageIn, request: Request, relay: RelayDep, settings: SettingsDep
 ) -> MessagesOut | JSONResponse:
     """Relay one message to the bot (or to staff during a handoff) and return the replies."""
-    cleaned = relay.check(body.text)
+    lang = body.lang or request_lang(request)
+    cleaned = relay.check(body.text, lang)
     if len(cleaned) > settings.widget_max_chars:
         raise MessageRejected(
-            "too_long",
-            f"消息太长了（超过 {settings.widget_max_chars} 字），请精简后分几次发送。",
+            "too_long", t("message.too_long", lang, max=settings.widget_max_chars)
         )
     wait = _limiter(request, settings.widget_rate_per_minute).retry_after(
         body.session_id, time.monotonic()
     )
     if wait:
         response = error(
-            429, "rate_limited", f"您发送得太快了，请 {wait} 秒后再试。", retry_after_s=wait
+            429, "rate_limited", t("message.rate_limited", lang, wait=wait), retry_after_s=wait
         )
         response.headers["Retry-After"] = str(wait)
         return response
@@ -354,7 +354,9 @@ async def events(
     summary="👍/👎 on an answer",
     responses={404: {"description": "Unknown KB id"}},
 )
-async def feedback(body: FeedbackIn, relay: RelayDep) -> dict[str, str] | JSONResponse:
+async def feedback(
+    body: FeedbackIn, request: Request, relay: RelayDep
+) -> dict[str, str] | JSONResponse:
     """Store whether an answer helped (anonymous: no session id is stored)."""
 
     def work() -> bool:
@@ -362,7 +364,7 @@ async def feedback(body: FeedbackIn, relay: RelayDep) -> dict[str, str] | JSONRe
             return record_feedback(session, get_kb(), body.kb_id, body.helpful)
 
     if not await asyncio.to_thread(work):
-        return error(404, "unknown_kb_id", "找不到该答案。")
+        return error(404, "unknown_kb_id", t("api.unknown_kb_id", request_lang(request)))
     return {"status": "recorded"}
 
 
@@ -373,7 +375,9 @@ async def feedback(body: FeedbackIn, relay: RelayDep) -> dict[str, str] | JSONRe
     summary="The citizen's 1–5 rating of the human service (after a ticket is closed)",
     responses={409: {"description": "Not this conversation's closed ticket, or already rated"}},
 )
-async def rating(body: RatingIn, relay: RelayDep) -> dict[str, str] | JSONResponse:
+async def rating(
+    body: RatingIn, request: Request, relay: RelayDep
+) -> dict[str, str] | JSONResponse:
     """Store one rating per closed ticket of this conversation (no session id is stored)."""
 
     def work() -> str | None:
@@ -392,5 +396,6 @@ async def rating(body: RatingIn, relay: RelayDep) -> dict[str, str] | JSONRespon
 
     problem = await asyncio.to_thread(work)
     if problem is not None:
-        return error(409, "rating_refused", "无法提交评价。", reason=problem)
+        text = t("api.rating_refused", request_lang(request))
+        return error(409, "rating_refused", text, reason=problem)
     return {"status": "recorded"}

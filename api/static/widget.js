@@ -35,7 +35,7 @@
   function dropSession() { sid = null; store(STORAGE_KEY, null); }
   function ensureSession() {
     if (sid) return Promise.resolve(sid);
-    return fetch(apiBase + "/api/v1/sessions", { method: "POST" }).then(function (r) {
+    return fetch(apiBase + "/api/v1/sessions", { method: "POST", headers: { "Accept-Language": lang } }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (body) {
         if (!r.ok || !body.session_id) throw { status: r.status, body: body };
         sid = body.session_id; store(STORAGE_KEY, sid);
@@ -290,7 +290,7 @@
     function deliverMessage(retried) {
       return ensureSession().then(function (id) {
         return fetch(apiBase + "/api/v1/messages", {
-          method: "POST", headers: { "Content-Type": "application/json" },
+          method: "POST", headers: { "Content-Type": "application/json", "Accept-Language": lang },
           body: JSON.stringify({ session_id: id, text: text, lang: lang })
         });
       }).then(function (r) {

@@ -77,16 +77,16 @@ class Relay:
             self.warming.cancel()
         await self.rasa.aclose()
 
-    def check(self, text: object) -> str:
-        """The cleaned text, or MessageRejected with a polite explanation."""
+    def check(self, text: object, lang: str | None = "zh") -> str:
+        """The cleaned text, or MessageRejected with a polite explanation (in `lang`)."""
         if not isinstance(text, str):
-            raise MessageRejected("invalid_text", t("message.not_text"))
+            raise MessageRejected("invalid_text", t("message.not_text", lang))
         # Lone surrogates (JSON escapes like "\ud800") cannot be encoded as UTF-8: dropped.
         cleaned = clean_display(text).encode("utf-8", "ignore").decode("utf-8")
         if not cleaned:
-            raise MessageRejected("empty", t("message.empty"))
+            raise MessageRejected("empty", t("message.empty", lang))
         if len(cleaned) > self.max_chars:
-            raise MessageRejected("too_long", t("message.too_long", max=self.max_chars))
+            raise MessageRejected("too_long", t("message.too_long", lang, max=self.max_chars))
         if normalize(cleaned).startswith("/"):
             # Rasa reads "/intent{...}" as a ready-made intent: citizens must not inject those.
             # Its normaliser (NFKC) turns "／" back into "/", so leading slashes become the
@@ -103,8 +103,8 @@ class Relay:
 
         `metadata` (e.g. {"lang": "en"}, the sender's stored choice) goes to Rasa; a message
         written in another language or script changes the conversation's language (stored)."""
-        cleaned = self.check(text)
         chosen = (metadata or {}).get("lang")
+        cleaned = self.check(text, chosen)
         lang = language.detect(cleaned) or (chosen if chosen in language.LANGS else None) or "zh"
         if lang != chosen:
             await self._remember_lang(sender_id, lang)

@@ -71,6 +71,27 @@ def test_bad_text_gets_clear_json_error(client, rasa, text, status, code):
     assert rasa.received == []
 
 
+def test_errors_are_in_the_widgets_language(client, rasa):
+    english = {"Accept-Language": "en"}
+    empty = client.post("/api/v1/messages", json={"session_id": SESSION, "text": " ", "lang": "en"})
+    assert empty.json()["error"]["message"] == "The message is empty; please type your question."
+    forged = client.post(
+        "/api/v1/messages",
+        json={"session_id": "forged-session-id", "text": "hi"},
+        headers=english,
+    )
+    assert forged.status_code == 401
+    assert forged.json()["error"]["message"].startswith("This conversation has expired")
+    huge = client.post(
+        "/api/v1/messages", content=b"x" * 70_000, headers={**english, "Content-Type": "text/plain"}
+    )
+    assert huge.status_code == 413
+    assert huge.json()["error"]["message"] == "The request is too large and was not processed."
+    chinese = client.post("/api/v1/messages", content=b"x" * 70_000)
+    assert chinese.json()["error"]["message"] == "请求内容过大，未被处理。"
+    assert rasa.received == []
+
+
 def test_emoji_and_markup_are_passed_through_as_text(client, rasa):
     assert post(client, "😀 <script>alert(1)</script>").status_code == 200
     assert rasa.received[0]["message"] == "😀 <script>alert(1)</script>"
