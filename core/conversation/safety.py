@@ -19,6 +19,7 @@ from typing import Any
 from core.conversation.emergency import HOTLINE, Emergency, detect, template
 from core.conversation.semantic import EmergencyThresholds, IntentExemplars, get_exemplars
 from core.settings import get_settings
+from core.texts import t
 
 logger = logging.getLogger(__name__)
 SEMANTIC_KIND = "danger"  # the general template: hotline first, then a person
@@ -69,21 +70,12 @@ def emergency_reply(
     emergency: Emergency, *, english: bool, ticket: int | None, handoff_hours: str
 ) -> tuple[str, dict[str, Any]]:
     """The citizen's text (hotline first) and the `emergency` payload."""
+    lang = "en" if english else "zh"
     text = emergency.text_en if english else emergency.text_zh
     if ticket is not None:
-        text += (
-            f"\n\nA staff member has been notified (ticket #{ticket}). Outside staff hours "
-            f"({handoff_hours}), call the numbers above in an emergency."
-            if english
-            else f"\n\n已通知工作人员（工单号 #{ticket}）。人工服务时间：{handoff_hours}；"
-            "非工作时间紧急情况请直接拨打上述电话。"
-        )
+        text += "\n\n" + t("reply.emergency_ticket", lang, ticket=ticket, hours=handoff_hours)
     else:
-        text += (
-            "\n\nWe could not reach a staff member just now; in an emergency call the numbers above."
-            if english
-            else "\n\n人工转接暂时失败，紧急情况请直接拨打上述电话。"
-        )
+        text += "\n\n" + t("reply.emergency_no_ticket", lang)
     payload = {
         "type": "emergency",
         "hotline": HOTLINE,

@@ -16,13 +16,9 @@ from core.db.models import HandoffTicket, Outbox, ServiceRating
 from core.db.utc import aware
 from core.notify import outbox
 from core.notify.preferences import get_lang
+from core.texts import t
 
 SCALE = (1, 2, 3, 4, 5)
-REQUEST_TEXT = {
-    "zh": "请为本次人工服务评分：回复或点击 1–5（1 很不满意，5 非常满意）。",
-    "en": "Please rate our staff service: reply or tap 1–5 (1 very poor, 5 excellent).",
-}
-THANKS_TEXT = {"zh": "感谢您的评价！", "en": "Thank you for your rating!"}
 DIGIT_WINDOW = dt.timedelta(hours=48)  # a bare digit counts as the rating this long after closing
 
 
@@ -38,7 +34,7 @@ def request_rating(session: Session, ticket: HandoffTicket) -> Outbox:
         channel=ticket.channel,
         sender_id=ticket.sender_id,
         kind="rating_request",
-        text=REQUEST_TEXT[lang],
+        text=t("reply.rating_request", lang),
         payload={"type": "rating_request", "ticket": ticket.id, "scale": list(SCALE)},
         ticket_id=ticket.id,
         dedupe_key=f"ticket:{ticket.id}:rating",
@@ -85,12 +81,12 @@ def rate_by_digit(session: Session, sender_id: str, digit: int, now: dt.datetime
         record_rating(session, sender_id, ticket_id, digit, now)
     except RatingError:
         return None
-    return THANKS_TEXT[get_lang(session, sender_id)]
+    return t("reply.rating_thanks", get_lang(session, sender_id))
 
 
 def thanks(session: Session, sender_id: str) -> str:
     """The thanks line in the citizen's language."""
-    return THANKS_TEXT[get_lang(session, sender_id)]
+    return t("reply.rating_thanks", get_lang(session, sender_id))
 
 
 def ticket_rating(session: Session, ticket_id: int) -> int | None:

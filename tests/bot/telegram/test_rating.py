@@ -14,6 +14,7 @@ from core.db.engine import session_scope
 from core.db.models import HandoffTicket, ServiceRating
 from core.handoff import ratings, store
 from core.handoff.tickets import request_handoff
+from core.texts import t
 from tests.fake_telegram import callback_update, start_bot
 from tests.fakes import FakeRasa
 
@@ -39,7 +40,7 @@ def closed_ticket(sessions, sender: str) -> int:
 def test_the_rating_question_has_five_buttons():
     [out] = render_outbox(
         "rating_request",
-        ratings.REQUEST_TEXT["zh"],
+        t("reply.rating_request"),
         {"type": "rating_request", "ticket": 7, "scale": [1, 2, 3, 4, 5]},
     )
     rows = out.keyboard.inline_keyboard
@@ -53,7 +54,7 @@ async def test_a_rating_button_stores_the_score_once(telegram, running_bot, sess
     markup = {"inline_keyboard": [[{"text": "4", "callback_data": f"rate:{ticket}:4"}]]}
     telegram.push(callback_update(61, f"rate:{ticket}:4", reply_markup=markup))
     await telegram.wait_for("editMessageReplyMarkup")
-    assert telegram.sent("answerCallbackQuery")[0]["text"] == ratings.THANKS_TEXT["zh"]
+    assert telegram.sent("answerCallbackQuery")[0]["text"] == t("reply.rating_thanks")
     # Pressing again, or another chat pressing this ticket's button, stores nothing more.
     telegram.push(callback_update(61, f"rate:{ticket}:1"))
     telegram.push(callback_update(62, f"rate:{ticket}:2"))

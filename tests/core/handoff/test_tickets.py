@@ -6,8 +6,10 @@ import datetime as dt
 
 from core.db.models import HandoffTicket
 from core.handoff import store
+from core.handoff.ratings import request_rating
 from core.handoff.tickets import park_message, request_handoff, route_to_open_ticket
 from core.notify.outbox import channel_of
+from core.notify.preferences import set_lang
 
 
 def test_request_handoff_opens_one_ticket_per_sender(db_session):
@@ -54,3 +56,17 @@ def test_channel_of_sender_prefix():
     assert channel_of("tg:123") == "tg"
     assert channel_of("web:abc") == "web"
     assert channel_of("some-rest-client") == "rest"
+
+
+def test_the_rating_question_follows_the_senders_language(db_session):
+    now = dt.datetime.now(dt.UTC)
+    asked = {}
+    for sender, lang in (("tg:71", "en"), ("tg:72", "zh-Hant"), ("tg:73", None)):
+        if lang is not None:
+            set_lang(db_session, sender, lang, now)
+        ticket = db_session.get(HandoffTicket, request_handoff(db_session, sender, "x").ticket)
+        store.close_ticket(db_session, ticket, now)
+        asked[lang] = request_rating(db_session, ticket).text
+    assert asked["en"].startswith("Please rate our staff service")
+    # Traditional script is converted when the channel renders; the catalogue text is simplified.
+    assert asked["zh-Hant"] == asked[None] and asked[None].startswith("请为本次人工服务评分")
