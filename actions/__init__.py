@@ -1,4 +1,5 @@
-"""Custom actions (rasa-sdk). Each module is one capability; logic lives in core/."""
+"""Custom actions (rasa-sdk), one capability per module, each on `base.CitizenAction` (emergency
+first, then the citizen's language); logic lives in core/. May import core/ and rasa_sdk only."""
 
 import warnings
 

@@ -1,1 +1,2 @@
-"""Public HTTP service: demo page, widget relay, (later) staff console and integration API."""
+"""The HTTP service (FastAPI): demo page, widget api and relay, staff console, case integration
+API, Telegram/WeChat webhooks forwarded to the bots, health and metrics. May import core/ only."""
