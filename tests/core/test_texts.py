@@ -44,3 +44,17 @@ def test_t_fills_placeholders_and_picks_the_language():
 def test_unknown_key_fails_loudly():
     with pytest.raises(KeyError):
         texts.t("no.such.key")
+
+
+def test_no_text_is_cut_short_by_a_yaml_comment():
+    # In a plain YAML scalar " #" starts a comment: "（工单号 #{ticket}）" must be quoted.
+    cut = [
+        f"{lang}.yml: {line.strip()[:40]}"
+        for lang in texts.LANGS
+        for line in (texts.DIR / f"{lang}.yml").read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith("#")
+        and (value := line.partition(": ")[2])
+        and value[0] not in "'\"|>"
+        and " #" in value
+    ]
+    assert cut == []
