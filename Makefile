@@ -51,9 +51,15 @@ run-prod: install kb train ## `make run` on PostgreSQL + Redis (needs DATABASE_U
 	@test -n "$$REDIS_URL" || { echo "run-prod: set REDIS_URL=redis://host:6379/1"; exit 1; }
 	$(PY) -m scripts.run
 
+# Only what is missing: a machine whose Node.js comes from NodeSource (npm bundled) cannot also
+# take Debian's npm package (apt: "nodejs : Conflicts: npm").
 browser-deps: ## Debian's chromium, CJK fonts and nodejs/npm (needs root); axe-core from npm into var/node
-	@{ command -v chromium && command -v npm && dpkg -s fonts-noto-cjk; } >/dev/null 2>&1 || { apt-get update -qq && \
-	  apt-get install -y -qq chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji nodejs npm; }
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium chromium-driver"; \
+	dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing="$$missing fonts-noto-cjk"; \
+	dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || missing="$$missing fonts-noto-color-emoji"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; apt-get update -qq && apt-get install -y -qq $$missing; fi
 	@test -f var/node/node_modules/axe-core/axe.min.js || { mkdir -p var/node && \
 	  npm install --silent --no-audit --no-fund --prefix var/node axe-core@4.14.1; }
 

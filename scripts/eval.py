@@ -492,7 +492,7 @@ def tune(cases: list[Case], parses: list[dict], log: Callable[[str], None]) -> N
     """Grid search of the ranker's weights and thresholds on the tune split; report both."""
     import itertools
 
-    from actions.kb_answer import dense_scores, negative_score, selector_ranking
+    from actions.kb_answer import dense_scores, negative_score, passage_scores, selector_ranking
     from core.kb.ranker import Thresholds, rank
     from core.services import get_index, get_kb
 
@@ -510,6 +510,7 @@ def tune(cases: list[Case], parses: list[dict], log: Callable[[str], None]) -> N
                 index.exact(case.text),
                 dense_scores(case.text),
                 negative_score(case.text),
+                passage_scores(case.text),
             )
         )
     log("features ready")
@@ -517,11 +518,12 @@ def tune(cases: list[Case], parses: list[dict], log: Callable[[str], None]) -> N
     def outcomes(t: Thresholds, idx: list[int]) -> list[Outcome]:
         out = []
         for i in idx:
-            where, sel, bm, exact, dn, neg = feats[i]
+            where, sel, bm, exact, dn, neg, psg = feats[i]
             if where in ("emergency", "refuse", "other"):
                 out.append(Outcome(where))
             else:
-                out.append(ranking_outcome(rank(sel, bm, t, exact=exact, dense=dn, negative=neg)))
+                ranking = rank(sel, bm, t, exact=exact, dense=dn, negative=neg, passage=psg)
+                out.append(ranking_outcome(ranking))
         return out
 
     split = {s: [i for i, c in enumerate(cases) if c.split == s] for s in ("tune", "holdout")}

@@ -76,6 +76,12 @@ _USE_RE = re.compile(
 _TO_CHINA_RE = re.compile(
     r"(拿到|带到|拿回|带回|寄回|回|在|送到|到)(中国|国内|内地|大陆)(来)?(用|使用)|in china|to china|for china"
 )
+# Documents explicitly taken *abroad* ("拿到巴勒斯坦用", "for use in Spain"): the path applies even
+# when the ranker picked the entry about foreign documents coming to China.
+_ABROAD_RE = re.compile(
+    r"(拿到|带到|送到|寄到|寄往|送往|拿去|带去)(?!中国|国内|内地|大陆)[\u4e00-\u9fff]{1,10}(用|使用)|"
+    r"\buse[ds]?\b(?: [a-z']+){0,3} in (?!china)[a-z]"
+)
 # Words that contain a country name but are not that country (removed before matching).
 _NOT_COUNTRIES = re.compile(
     r"内蒙古"  # Inner Mongolia is in China
@@ -381,7 +387,11 @@ class CountryMatcher:
 def wants_path(text: str, kb_id: str | None) -> bool:
     """True when the question is about using a Chinese document abroad."""
     plain = normalize(text).lower()
-    if _TO_CHINA_RE.search(plain) or kb_id in ("foreign_documents_for_china",):
+    if _TO_CHINA_RE.search(plain):
+        return False
+    if _ABROAD_RE.search(plain):
+        return True
+    if kb_id in ("foreign_documents_for_china",):
         return False
     if kb_id in DOCUMENT_ENTRIES:
         return True

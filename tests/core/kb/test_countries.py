@@ -332,6 +332,12 @@ def test_only_document_use_abroad_is_routed():
     assert wants_path("我的出生公证要拿到加拿大用，怎么办？", None)
     assert wants_path("加拿大可以吗", "apostille_how_to_apply")
     assert not wants_path("美国的结婚证拿到中国用怎么认证", None)
+    # taken abroad, said in so many words: the path even when the ranker chose the entry about
+    # foreign documents for use in China
+    assert wants_path("结婚证公证要拿到巴勒斯坦用", "foreign_documents_for_china")
+    assert wants_path("Can I use my diploma in Spain?", "foreign_documents_for_china")
+    assert not wants_path("美国的出生证明要带到国内用", "foreign_documents_for_china")
+    assert not wants_path("美国出生证明怎么认证", "foreign_documents_for_china")
     assert not wants_path("加拿大签证好办吗", "visa_agency_documents")
 
 
