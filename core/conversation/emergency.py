@@ -76,7 +76,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "detained",
         re.compile(
-            r"被.{0,4}(抓|拘|捕|扣押|关押)|抓走|拘留|逮捕|坐牢|进了监狱|arrested|detained|in jail|in prison"
+            r"被.{0,4}(抓|拘|捕|扣押|关押)|抓走|拘留|逮捕|坐牢|进了监狱|arrested|detained|in jail|in prison|"
+            r"关起来|被关|关在.{0,8}(里|屋|房)|锁在.{0,8}(里|屋|房)|不放(我|我们|他|她|人)(走|出来|出去)|"
+            r"locked (me |us |him |her |them )?(up|in)|being held|held (captive|hostage)"
         ),
     ),
     (
@@ -98,6 +100,11 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"绑架|被绑|绑走|袭击|抢劫|被抢|被困|战乱|撤离|车祸|出事了|受伤|住院|生命危险|救命|扣押|不让我走|"
             r"洪水|地震|海啸|台风|山火|火灾|爆炸|暴动|暴乱|骚乱|枪击|开枪|恐袭|放火|打仗|政变|"
+            # a medical emergency abroad, a relative stranded or lost on the way
+            r"大出血|昏迷|抢救|重伤|休克|心脏病(发|犯)|重症监护|icu|送(进)?急诊|"
+            r"走丢|走散|跟丢|没跟上|被(扔|丢)下|一个人(在|困在)(车站|机场|火车站|街上|路边)|"
+            r"bleeding|unconscious|intensive care|heart attack|emergency room|"
+            r"got separated|stranded|left behind|lost (my|our) (child|son|daughter|father|mother|dad|mum|mom)|"
             r"(被)?(围|困)住|出不去|走不了|被打|打伤|被人打|"
             r"kidnap|attacked|robbed|trapped|evacuat|accident|hospitali[sz]ed|help me|in danger|"
             r"earthquake|flood|tsunami|riot|shooting|gunfire|explosion|on fire|beaten|assaulted|"
@@ -130,6 +137,15 @@ _HYPOTHETICAL = re.compile(
     r"要是|如果|万一|假如|假设|一般|通常|\bif\b|\bin case\b|\bwhat happens\b"
 )
 _HYPOTHETICAL_KINDS = frozenset({"passport_lost", "detained", "missing"})
+
+
+def is_hypothetical(text: str) -> bool:
+    """A "what would I do if …" question about a kind the KB answers ("出国时护照要是丢了一般
+    怎么补"): neither the keywords nor the semantic check treat it as an emergency."""
+    plain = normalize(text).lower()
+    if not _HYPOTHETICAL.search(plain):
+        return False
+    return any(kind in _HYPOTHETICAL_KINDS and p.search(plain) for kind, p in _PATTERNS)
 
 
 def detect(text: str) -> Emergency | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.conversation.emergency import HOTLINE, Emergency, detect, template
+from core.conversation.emergency import HOTLINE, Emergency, detect, is_hypothetical, template
 from core.conversation.semantic import EmergencyThresholds, IntentExemplars, get_exemplars
 from core.settings import get_settings
 from core.texts import t
@@ -48,6 +48,8 @@ class Safety:
         hit = detect(text)
         if hit is not None:
             return hit
+        if is_hypothetical(text):  # the KB's steps answer it; the exemplars cannot tell
+            return None
         index = self.exemplars() if self.exemplars is not None else None
         if index is None:
             return None

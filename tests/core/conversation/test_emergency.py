@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.conversation.emergency import detect
+from core.conversation.emergency import detect, is_hypothetical
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,31 @@ def test_detects(text, kind):
 )
 def test_no_false_alarm(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "快帮帮我，我被关起来了",
+        "They locked me in a room and took my phone",
+        "我老婆在日本生孩子大出血，医院要我们签字",
+        "my father had a heart attack in Bangkok and is unconscious",
+        "我爸去俄罗斯跟团，团走了他没跟上，现在一个人在车站",
+        "we got separated from the tour group and my mother is stranded",
+    ],
+)
+def test_situations_without_the_old_keywords_are_emergencies(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "爸爸在国外病危，护照能加急办吗？",
+        "我家是侨眷，老伴前年中风瘫痪了，有没有针对侨眷的救助？",
+        "出国时护照要是丢了一般怎么补",
+    ],
+)
+def test_a_relative_ill_at_home_or_a_what_if_question_is_not(text):
+    assert detect(text) is None
+    assert is_hypothetical(text) == ("要是" in text)

@@ -161,3 +161,16 @@ def test_situations_without_the_old_keywords(text, kind):
 )
 def test_ordinary_questions_raise_no_alarm(text):
     assert Safety().check(text) is None
+
+
+class _AlwaysEmergency:
+    def looks_like_emergency(self, text, thresholds):
+        return True
+
+
+def test_a_what_if_question_skips_the_semantic_check():
+    # The exemplars cannot tell "if my passport were lost" from "my passport is lost"; the KB
+    # answers the first (passport_lost_abroad), so the second opinion is not asked.
+    safety = Safety(lambda: _AlwaysEmergency())
+    assert safety.check("出国时护照要是丢了一般怎么补") is None
+    assert safety.check("我老公去缅甸五天没消息了，我很担心") is not None
