@@ -448,7 +448,7 @@ async def wechat_load(
     from bot.wechat.conversation import RasaClient, Relay
     from bot.wechat.menu import load_menu
     from bot.wechat.protocol import signed_query
-    from bot.wechat.texts import ACK
+    from bot.wechat.texts import text as wechat_text
     from core.db.engine import build_engine, session_factory
     from core.settings import Settings
     from tests.bot.wechat.conftest import start_bot, text_xml
@@ -487,7 +487,7 @@ async def wechat_load(
                 )
                 if response.status_code != 200 or response.text == "success":
                     raise ValueError(response.status_code)
-                if ACK in response.text:
+                if wechat_text("ack") in response.text:
                     deadline = time.monotonic() + 60
                     while not wechat.texts_to(openid):
                         if time.monotonic() > deadline:

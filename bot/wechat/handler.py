@@ -35,6 +35,7 @@ from bot.wechat.conversation import (
 from bot.wechat.menu import Menu
 from bot.wechat.protocol import Inbound
 from bot.wechat.render import Option, Rendered, pack, render, section_menu, topic_menu
+from core.conversation import language
 from core.handoff import ratings
 from core.hashing import sender_tag
 from core.kb.loader import KnowledgeBase
@@ -45,12 +46,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 REPLY_KIND = "wx_reply"  # outbox rows holding an already rendered bot answer
-NON_TEXT = {
-    "image": texts.IMAGE,
-    "location": texts.LOCATION,
-    "link": texts.LINK,
-    "file": texts.FILE,
-}
+NON_TEXT = frozenset({"image", "location", "link", "file"})  # kinds with a text of their own
 SILENT_EVENTS = frozenset(
     {"view", "location", "templatesendjobfinish", "masssendjobfinish", "view_miniprogram"}
 )
@@ -103,7 +99,7 @@ class WeChatBot:
         self._later.add(later)
         later.add_done_callback(self._later.discard)
         logger.info("wechat_deferred", extra={"event": "wechat_deferred"})
-        return texts.ACK
+        return texts.text("ack", await self._lang(inbound.sender_id))
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait for answers still being prepared (shutdown, tests)."""
@@ -125,8 +121,9 @@ class WeChatBot:
                 del self._users[sender], self._locks[sender]
 
     async def _turn(self, inbound: Inbound) -> list[str]:
+        lang = await self._lang(inbound.sender_id)
         try:
-            rendered = await self._dispatch(inbound)
+            rendered = await self._dispatch(inbound, lang)
             options = [r.options for r in rendered if r.options is not None]
             if options:
                 await self._db(store.save_options, inbound.sender_id, options[-1], self.clock())
@@ -137,7 +134,7 @@ class WeChatBot:
                 "wechat_turn_failed",
                 extra={"event": "wechat_turn_failed", "kind": inbound.msg_type},
             )
-            return [texts.UNAVAILABLE]
+            return [texts.text("unavailable", lang)]
         return pack([r.text for r in rendered if r.text])
 
     # --- the five-second bookkeeping ----------------------------------------------------------
@@ -184,17 +181,17 @@ class WeChatBot:
     async def _answer_without_dedupe(self, inbound: Inbound) -> str | None:
         try:
             parts = await asyncio.wait_for(self.turn(inbound), self.deadline_s)
-        except TimeoutError:
-            return texts.UNAVAILABLE
+        except TimeoutError:  # the database is failing: no stored language to look up
+            return texts.text("unavailable")
         return parts[0] if parts else None
 
     # --- what a message means -----------------------------------------------------------------
 
-    async def _dispatch(self, inbound: Inbound) -> list[Rendered]:
+    async def _dispatch(self, inbound: Inbound, lang: str) -> list[Rendered]:
         sender = inbound.sender_id
         kind = inbound.msg_type
         if kind == "event":
-            return await self._event(inbound)
+            return await self._event(inbound, lang)
         await self._db(store.record_inbound, sender, self.clock())
         logger.info(
             "wechat_message",
@@ -205,24 +202,25 @@ class WeChatBot:
             },
         )
         if kind == "text":
-            return await self._text(sender, inbound.field("Content"))
+            return await self._text(sender, inbound.field("Content"), lang)
         if kind == "voice":
             recognized = inbound.field("Recognition")
             if recognized:
-                return await self._text(sender, recognized)
-            return [Rendered(texts.VOICE_UNRECOGNIZED)]
-        return [Rendered(NON_TEXT.get(kind, texts.NON_TEXT))]
+                return await self._text(sender, recognized, lang)
+            return [Rendered(texts.text("voice_unrecognized", lang))]
+        return [Rendered(texts.text(kind if kind in NON_TEXT else "non_text", lang))]
 
-    async def _text(self, sender: str, text: str) -> list[Rendered]:
+    async def _text(self, sender: str, text: str, lang: str) -> list[Rendered]:
         word = unicodedata.normalize("NFKC", text).strip()
-        if word in texts.SUBSCRIBE_WORDS:
-            return [await self._tips(sender, on=True)]
-        if word in texts.UNSUBSCRIBE_WORDS:
-            return [await self._tips(sender, on=False)]
-        if word in texts.PRIVACY_WORDS:
-            return [Rendered(texts.privacy(self.kb.office))]
-        if word.lower() in texts.HELP_WORDS:
-            return [self.welcome(privacy=False)]
+        said = word.lower()
+        if said in texts.words("subscribe"):
+            return [await self._tips(sender, on=True, lang=lang)]
+        if said in texts.words("unsubscribe"):
+            return [await self._tips(sender, on=False, lang=lang)]
+        if said in texts.words("privacy"):
+            return [Rendered(texts.privacy(self.kb.office, lang))]
+        if said in texts.words("help"):
+            return [self.welcome(privacy=False, lang=lang)]
         if word.isdigit() and len(word) <= 2:
             # Soon after a closed ticket's 1–5 question, a bare digit is the rating.
             thanks = await self._db(ratings.rate_by_digit, sender, int(word), self.clock())
@@ -230,22 +228,19 @@ class WeChatBot:
                 return [Rendered(thanks)]
             option = await self._db(store.chosen_option, sender, int(word), self.clock())
             if option is not None:
-                return await self._option(sender, option)
-        return await self._relay(sender, text)
+                return await self._option(sender, option, lang)
+        return await self._relay(sender, text, lang)
 
-    async def _option(self, sender: str, option: Option) -> list[Rendered]:
+    async def _option(self, sender: str, option: Option, lang: str) -> list[Rendered]:
         if "topic" in option:
-            return [topic_menu(self.kb, self.menu, option["topic"])]
+            return [topic_menu(self.kb, self.menu, option["topic"], lang)]
         entry = self.kb.get(option.get("kb_id", ""))
         if entry is None:
-            return [Rendered(texts.MENU_EXPIRED)]
-        return await self._relay(sender, entry.title)
+            return [Rendered(texts.text("menu_expired", lang))]
+        return await self._relay(sender, entry.title, lang)
 
-    async def _relay(self, sender: str, text: str) -> list[Rendered]:
-        try:
-            lang = await self._db(get_lang, sender)
-        except Exception:
-            lang = "zh"
+    async def _relay(self, sender: str, text: str, lang: str) -> list[Rendered]:
+        """Relay a message; `lang` is the conversation's language so far (stored per sender)."""
         try:
             replies = await self.relay.handle(
                 sender, text, metadata={"lang": lang} if lang != "zh" else None
@@ -253,66 +248,77 @@ class WeChatBot:
         except MessageRejected as rejected:
             return [Rendered(rejected.message)]
         except ServiceUnavailable:
-            return [Rendered(texts.UNAVAILABLE)]
-        return [render(reply) for reply in replies]
+            return [Rendered(texts.text("unavailable", lang))]
+        # The relay answers in the language this message is written in (else the stored one).
+        reply_lang = language.detect(text) or lang
+        return [render(reply, reply_lang) for reply in replies]
 
-    async def _event(self, inbound: Inbound) -> list[Rendered]:
+    async def _event(self, inbound: Inbound, lang: str) -> list[Rendered]:
         sender, event = inbound.sender_id, inbound.event or ""
         logger.info("wechat_event", extra={"event": "wechat_event", "kind": event})
         if event == "subscribe":
             await self._db(store.record_follow, sender, self.clock())
-            return [self.welcome(privacy=True)]
+            return [self.welcome(privacy=True, lang=lang)]
         if event == "unsubscribe":
             await self._db(store.unfollow, sender, self.clock(), self.max_attempts)
             return []
         if event == "scan":
-            return [Rendered(texts.WELCOME_BACK)]
+            return [Rendered(texts.text("welcome_back", lang))]
         if event == "click":
-            return await self._click(sender, inbound.field("EventKey"))
+            return await self._click(sender, inbound.field("EventKey"), lang)
         if event not in SILENT_EVENTS:
             logger.info("wechat_event_ignored", extra={"event": "wechat_event_ignored"})
         return []
 
-    async def _click(self, sender: str, key: str) -> list[Rendered]:
+    async def _click(self, sender: str, key: str, lang: str) -> list[Rendered]:
         prefix, _, value = key.partition(":")
         if prefix == "TOPIC" and any(e.topic == value for e in self.kb.entries.values()):
-            return [topic_menu(self.kb, self.menu, value)]
+            return [topic_menu(self.kb, self.menu, value, lang)]
         if prefix == "SECTION":
-            return [section_menu(self.menu, value)]
+            return [section_menu(self.menu, value, lang)]
         if prefix == "CMD":
             if value == "status":
-                return await self._relay(sender, texts.STATUS_TEXT)
+                return await self._relay(sender, texts.text("status_text", lang), lang)
             if value == "human":
-                return await self._relay(sender, texts.HUMAN_TEXT)
+                return await self._relay(sender, texts.text("human_text", lang), lang)
             if value in ("tip_on", "tip_off"):
-                return [await self._tips(sender, on=value == "tip_on")]
+                return [await self._tips(sender, on=value == "tip_on", lang=lang)]
             if value == "privacy":
-                return [Rendered(texts.privacy(self.kb.office))]
+                return [Rendered(texts.privacy(self.kb.office, lang))]
             if value == "help":
-                return [self.welcome(privacy=False)]
-        return [Rendered(texts.MENU_EXPIRED)]
+                return [self.welcome(privacy=False, lang=lang)]
+        return [Rendered(texts.text("menu_expired", lang))]
 
-    def welcome(self, *, privacy: bool) -> Rendered:
+    def welcome(self, *, privacy: bool, lang: str = "zh") -> Rendered:
         """The welcome with the menu's topics (and the privacy line for new followers)."""
-        text = texts.WELCOME.format(menu=self.menu.outline())
-        return Rendered(f"{text}\n\n{texts.PRIVACY_LINE}" if privacy else text)
+        text = texts.text("welcome", lang, menu=self.menu.outline())
+        return Rendered(f"{text}\n\n{texts.text('privacy_line', lang)}" if privacy else text)
 
-    async def _tips(self, sender: str, *, on: bool) -> Rendered:
+    async def _tips(self, sender: str, *, on: bool, lang: str) -> Rendered:
         try:
             changed = await self._db(tips.subscribe if on else tips.unsubscribe, sender)
         except Exception:
             logger.exception("wechat_tips_failed", extra={"event": "wechat_tips_failed"})
-            return Rendered(texts.DB_TROUBLE)
+            return Rendered(texts.text("db_trouble", lang))
         if on:
-            tz = "北京时间" if self.tip_timezone == "Asia/Shanghai" else self.tip_timezone
-            text = texts.SUBSCRIBED.format(time=self.tip_time, tz=tz)
-            return Rendered(text if changed else texts.ALREADY_SUBSCRIBED)
-        return Rendered(texts.UNSUBSCRIBED if changed else texts.NOT_SUBSCRIBED)
+            if not changed:
+                return Rendered(texts.text("already_subscribed", lang))
+            tz = texts.tip_timezone(self.tip_timezone, lang)
+            return Rendered(texts.text("subscribed", lang, time=self.tip_time, tz=tz))
+        return Rendered(texts.text("unsubscribed" if changed else "not_subscribed", lang))
 
     # --- helpers ------------------------------------------------------------------------------
 
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
         return await in_transaction(self.sessions, fn, *args)
+
+    async def _lang(self, sender: str) -> str:
+        """The conversation's language so far (stored per sender); Chinese when unknown."""
+        try:
+            return await self._db(get_lang, sender)
+        except Exception:  # a language is not worth failing the turn
+            logger.warning("lang_lookup_failed", extra={"event": "lang_lookup_failed"})
+            return "zh"
 
     def _wake(self) -> None:
         if self.on_queued is not None:

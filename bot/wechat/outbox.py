@@ -25,13 +25,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.wechat import store, texts
+from bot.wechat import notes, store, texts
 from bot.wechat.client import Transient, UserUnreachable, WeChatClient, WeChatError, WindowClosed
 from bot.wechat.conversation import Clock, in_transaction, openid_of
 from bot.wechat.handler import REPLY_KIND
 from bot.wechat.render import render_outbox
 from core.notify import delivery
 from core.notify.background import Background, DailyTips, TransientFailure
+from core.notify.preferences import get_lang
 
 logger = logging.getLogger(__name__)
 SENT, HELD, FAILED = "sent", "held", "failed"  # HELD: the row waits for the citizen
@@ -82,7 +83,7 @@ class OutboxDeliverer:
         if row.kind != REPLY_KIND:  # a deferred answer may use a menu click's own short window
             following = await in_transaction(self.sessions, store.is_following, row.sender_id)
             if not following:
-                await self._fail(row, store.UNFOLLOWED, give_up=True, note=texts.NOTE_UNFOLLOWED)
+                await self._fail(row, store.UNFOLLOWED, give_up=True, note=notes.UNFOLLOWED)
                 return HELD
             now = self.clock()
             if not await in_transaction(self.sessions, store.window_open, row.sender_id, now):
@@ -95,7 +96,7 @@ class OutboxDeliverer:
             await self._window_closed(row, openid)
             return HELD
         except UserUnreachable as exc:
-            note = texts.NOTE_UNREACHABLE.format(code=exc.errcode)
+            note = notes.UNREACHABLE.format(code=exc.errcode)
             await self._fail(row, f"wx_{exc.errcode}", give_up=True, note=note)
             return HELD
         except Transient as exc:
@@ -119,21 +120,30 @@ class OutboxDeliverer:
         error = store.WINDOW_CLOSED
         if self.template_id and row.kind in TEMPLATE_KINDS:
             try:
-                await self.client.send_template(openid, self.template_id, self._template_data(row))
+                data = self._template_data(row, await self._lang(row.sender_id))
+                await self.client.send_template(openid, self.template_id, data)
                 error = f"{store.WINDOW_CLOSED}; template sent"
             except Transient as exc:
                 raise TransientFailure(exc.retry_after) from exc
             except WeChatError as exc:
                 error = f"{store.WINDOW_CLOSED}; template failed wx_{exc.errcode}"
-        note = texts.NOTE_WINDOW_TEMPLATE if "template sent" in error else texts.NOTE_WINDOW
+        note = notes.WINDOW_TEMPLATE if "template sent" in error else notes.WINDOW
         await self._fail(row, error, give_up=True, note=note)
 
-    def _template_data(self, row: delivery.Delivery) -> dict[str, str]:
+    async def _lang(self, sender_id: str) -> str:
+        """The citizen's answer language for a template notice (Chinese when unknown)."""
+        try:
+            return await in_transaction(self.sessions, get_lang, sender_id)
+        except Exception:  # the notice matters more than its language
+            logger.warning("lang_lookup_failed", extra={"event": "lang_lookup_failed"})
+            return "zh"
+
+    def _template_data(self, row: delivery.Delivery, lang: str) -> dict[str, str]:
         local = self.clock().astimezone(ZoneInfo(self.timezone))
         values = {
-            "title": texts.TEMPLATE_TITLE.get(row.kind, texts.TEMPLATE_TITLE["system"]),
+            "title": texts.template_title(row.kind, lang),
             "summary": " ".join(row.text.split()),
-            "hint": texts.TEMPLATE_HINT,
+            "hint": texts.text("template_hint", lang),
             "time": local.strftime("%Y-%m-%d %H:%M"),
             "ticket": str((row.payload or {}).get("ticket", "")),
         }
@@ -163,7 +173,7 @@ class OutboxDeliverer:
             },
         )
         if note is None and not refund and row.attempts + 1 >= self.max_attempts:
-            note, give_up = texts.NOTE_FAILED.format(error=error), True
+            note, give_up = notes.FAILED.format(error=error), True
         ticket_id = (row.payload or {}).get("ticket")
 
         def work(session: Session) -> None:

@@ -42,19 +42,19 @@ def link(url: str | None, title: str) -> str:
     return f'<a href="{url}">{title}</a>'
 
 
-def numbered(options: list[Option], header: str | None = None) -> str:
+def numbered(options: list[Option], header: str | None = None, lang: str | None = "zh") -> str:
     """ "1. …" lines with the hint to answer with a digit."""
     lines = [header] if header else []
     lines += [f"{i}. {o['title']}" for i, o in enumerate(options, 1)]
-    lines.append(texts.OPTIONS_HINT)
+    lines.append(texts.text("options_hint", lang))
     return "\n".join(lines)
 
 
-def from_card(c: Card) -> Rendered:
+def from_card(c: Card, lang: str | None = "zh") -> Rendered:
     """A card of the shared rendering contract as WeChat text: heading, text, the one-line
     footer, sources as links, review date; its buttons become numbered options (ask an entry,
     list a topic) or the words to send (转人工, 退订侨法). Feedback buttons have no WeChat form
-    and are left out."""
+    and are left out. `lang`: the language of the hints this channel adds."""
     parts: list[str] = []
     body = c.text or ""
     if c.title:
@@ -79,45 +79,48 @@ def from_card(c: Card) -> Rendered:
                 commands.add(button.value)
     options = options[:MAX_OPTIONS]
     if options:
-        header = texts.FOLLOW_UP_HEADER if c.sources or c.reviewed else None
-        parts.append(numbered(options, header))
+        header = texts.text("follow_up_header", lang) if c.sources or c.reviewed else None
+        parts.append(numbered(options, header, lang))
     if "unsubscribe" in commands:
-        parts.append(texts.TIP_FOOTER)
-    if "human" in commands and not any(texts.HUMAN_TEXT in p for p in parts):
-        parts.append(texts.HUMAN_HINT)
+        parts.append(texts.text("tip_footer", lang))
+    human = texts.text("human_text", lang)
+    if "human" in commands and not any(human in p for p in parts):
+        parts.append(texts.text("human_hint", lang))
     return Rendered("\n\n".join(parts), options or None)
 
 
-def render(message: BotMessage) -> Rendered:
-    """One bot turn as WeChat text and its options."""
-    return from_card(card(message))
+def render(message: BotMessage, lang: str | None = "zh") -> Rendered:
+    """One bot turn as WeChat text and its options, the hints in `lang`."""
+    return from_card(card(message), lang)
 
 
 def render_outbox(kind: str, text: str, payload: dict[str, Any] | None) -> list[str]:
-    """An outbox row (staff reply, notification, tip, deferred answer) as WeChat text parts."""
+    """An outbox row (staff reply, notification, tip, deferred answer) as WeChat text parts;
+    the hints in the language the payload names (as core's cards do), else Chinese."""
     if kind == "wx_reply":  # a deferred bot answer, already rendered
         return split_text(text)
-    return split_text(from_card(outbox_card(kind, text, payload)).text)
+    lang = "en" if (payload or {}).get("lang") == "en" else "zh"
+    return split_text(from_card(outbox_card(kind, text, payload), lang).text)
 
 
-def topic_menu(kb: KnowledgeBase, menu: Menu, topic: str) -> Rendered:
+def topic_menu(kb: KnowledgeBase, menu: Menu, topic: str, lang: str | None = "zh") -> Rendered:
     """The KB questions of one topic, numbered."""
     ids = sorted(k for k, e in kb.entries.items() if e.topic == topic)[:MAX_TOPIC_OPTIONS]
     options: list[Option] = [{"kb_id": k, "title": kb.entries[k].title} for k in ids]
     if not options:
-        return Rendered(texts.MENU_EXPIRED, None)
-    header = f"【{menu.topic_label(topic)}】{texts.CHOOSE_QUESTION}"
-    return Rendered(numbered(options, header), options)
+        return Rendered(texts.text("menu_expired", lang), None)
+    header = f"【{menu.topic_label(topic)}】{texts.text('choose_question', lang)}"
+    return Rendered(numbered(options, header, lang), options)
 
 
-def section_menu(menu: Menu, section: str) -> Rendered:
+def section_menu(menu: Menu, section: str, lang: str | None = "zh") -> Rendered:
     """The topics of a section, numbered."""
     options: list[Option] = [
         {"topic": t, "title": menu.topic_label(t)} for t in menu.sections.get(section, [])
     ]
     if not options:
-        return Rendered(texts.MENU_EXPIRED, None)
-    return Rendered(numbered(options, texts.CHOOSE_TOPIC), options)
+        return Rendered(texts.text("menu_expired", lang), None)
+    return Rendered(numbered(options, texts.text("choose_topic", lang), lang), options)
 
 
 def pack(parts: list[str], limit: int = TEXT_LIMIT_BYTES) -> list[str]:

@@ -42,7 +42,7 @@ def build_app(bot: WeChatBot, codec: Codec) -> web.Application:
             text = await bot.respond(inbound)
         except Exception:  # never a 500 to WeChat (its user would see "service unavailable")
             logger.exception("wechat_respond_failed", extra={"event": "wechat_respond_failed"})
-            text = texts.UNAVAILABLE
+            text = texts.text("unavailable")  # the turn failed before its language was known
         reply, content_type = codec.reply(inbound, text, query)
         return web.Response(text=reply, content_type=content_type, charset="utf-8")
 

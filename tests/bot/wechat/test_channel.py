@@ -4,13 +4,14 @@ rule with a slow bot, MsgId retries, events, menu clicks, numbered options, othe
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
 
 from core.db.engine import session_scope
 from core.db.models import Outbox, Subscription, WechatMessage, WechatUser
-from core.notify import tips
+from core.notify import preferences, tips
 from tests.bot.wechat.conftest import (
     OPENID,
     event_xml,
@@ -238,3 +239,43 @@ async def test_dedupe_trouble_still_answers_and_a_crash_in_a_turn_is_a_polite_te
     assert reply_text(await running.post(text_xml("数据库有问题"))).startswith("答复：数据库有问题")
     monkeypatch.setattr(store, "record_inbound", broken)
     assert "服务暂时不可用" in reply_text(await running.post(text_xml("再试一次")))
+
+
+def store_lang(sessions, lang: str) -> None:
+    """The WeChat user's stored answer language (their choice, or what they wrote in last)."""
+    with session_scope(sessions) as session:
+        preferences.set_lang(session, f"wx:{OPENID}", lang, dt.datetime.now(dt.UTC))
+
+
+async def test_an_english_speaker_reads_the_channels_own_texts_in_english(running, rasa, sessions):
+    store_lang(sessions, "en")
+    image = message_xml("image", PicUrl="https://mmbiz.qpic.cn/x", MediaId="m")
+    assert reply_text(await running.post(image)).startswith("Picture received.")
+    assert reply_text(await running.post(event_xml("SCAN"))).startswith("Welcome back!")
+    subscribed = reply_text(await running.post(text_xml("Subscribe")))
+    assert subscribed.startswith("Subscribed") and "(Beijing time)" in subscribed
+    with session_scope(sessions) as session:
+        assert tips.is_subscribed(session, f"wx:{OPENID}")
+    again = reply_text(await running.post(event_xml("CLICK", key="CMD:tip_on")))
+    assert again.startswith("You already get the daily tip.")
+    privacy = reply_text(await running.post(text_xml("privacy")))
+    assert privacy.startswith("Privacy\nOn WeChat") and "OpenID" in privacy
+    await running.post(event_xml("CLICK", key="CMD:human"))
+    assert rasa.received[-1]["message"] == "human"  # understood as a handoff, keeps English
+
+
+async def test_a_traditional_chinese_speaker_reads_traditional_characters(running, sessions):
+    store_lang(sessions, "zh-Hant")
+    assert reply_text(await running.post(event_xml("SCAN"))).startswith("歡迎回來")
+    # Words the bot answers itself are understood in traditional characters too.
+    assert "已訂閱" in reply_text(await running.post(text_xml("訂閱僑法")))
+
+
+async def test_a_message_in_english_gets_english_hints_before_any_language_is_stored(running, rasa):
+    rasa.say(
+        "apostille",
+        "Did you mean:",
+        {"type": "suggestions", "options": [{"kb_id": "apostille_verify", "title": "Verify"}]},
+    )
+    text = reply_text(await running.post(text_xml("apostille")))
+    assert "1. Verify\nReply with a number" in text and "回复数字" not in text

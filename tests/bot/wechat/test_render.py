@@ -108,3 +108,22 @@ def test_topic_and_section_menus_number_their_entries(kb, menu):
     assert all(kb.entries[o["kb_id"]].topic == "apostille" for o in topic.options)
     section = section_menu(menu, "rights")
     assert [o["topic"] for o in section.options] == menu.sections["rights"]
+
+
+def test_the_hints_wechat_adds_are_in_the_citizens_language():
+    english = BotMessage(
+        "Did you mean:",
+        {"type": "suggestions", "options": [{"kb_id": "a", "title": "A"}], "lang": "en"},
+    )
+    text = render(english, "en").text
+    assert "1. A\nReply with a number" in text and 'reply "human"' in text
+    assert "回复数字" not in text and "转人工" not in text
+    assert "回覆數字" in render(BotMessage("您是不是想问：", english.custom), "zh-Hant").text
+
+
+def test_an_english_tip_from_the_outbox_ends_with_the_english_unsubscribe_hint():
+    payload = {"type": "tip", "kb_id": "apostille_how_to_apply", "sources": [], "lang": "en"}
+    (text,) = render_outbox("tip", "Daily tip.", payload)
+    assert text.endswith('Reply "unsubscribe" to stop the daily tip.')
+    (chinese,) = render_outbox("tip", "每日一条。", {**payload, "lang": "zh"})
+    assert chinese.endswith("回复“退订侨法”可取消每日推送。")
