@@ -133,7 +133,7 @@ def _cached(
     path = cache_dir / f"{prefix}-{digest}.npy" if cache_dir else None
     if path is not None and path.exists():
         try:
-            matrix = np.load(path)
+            matrix: np.ndarray = np.load(path)  # np.load is typed Any (it may unpickle)
             if matrix.shape[0] == len(texts):
                 known.update(zip(texts, matrix, strict=True))
                 return matrix
@@ -160,7 +160,7 @@ QUERY_CHARS = 160
 def _query_vector(plain: str) -> np.ndarray:
     """One message's embedding; popular questions (and suggestion buttons) repeat, and the
     encoder is the largest CPU cost of a turn (py-spy, docs/benchmarks.md). ~6 MB at most."""
-    vector = _encode([plain[:QUERY_CHARS]])[0]
+    vector: np.ndarray = _encode([plain[:QUERY_CHARS]])[0]
     vector.setflags(write=False)
     return vector
 
