@@ -10,7 +10,7 @@ form carries a CSRF token checked on POST; every staff action is written to the 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -48,6 +48,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 T = TypeVar("T")
+E = TypeVar("E", bound=Exception)
 
 
 def page_router() -> APIRouter:
@@ -201,6 +202,33 @@ def check_csrf(current: Current, token: str | None) -> None:
     """403 unless the form's token matches the session's."""
     if not console_session.tokens_match(current.session.csrf, token):
         raise HTTPException(403, CSRF_FAILED_ZH)
+
+
+def form_actor(current: Current, csrf_token: str | None, role: str | None = None) -> staff.Staff:
+    """The staff member behind a form post, after the role check (when `role` is given) and
+    the CSRF check (403 on either)."""
+    if role is not None:
+        require(current, role)
+    check_csrf(current, csrf_token)
+    return current.staff
+
+
+async def apply_change(
+    request: Request,
+    work: Callable[[Session], T],
+    done: str | Callable[[T], str],
+    refused: type[E],
+    error_page: Callable[[E], Response | Awaitable[Response]],
+) -> Response:
+    """Run a form's change in one transaction, then send the browser to `done` (a path, or
+    one made from the change's result) with 303; a `refused` error shows `error_page(error)`
+    instead."""
+    try:
+        result = await db(request, work)
+    except refused as exc:
+        page = error_page(exc)
+        return page if isinstance(page, Response) else await page
+    return RedirectResponse(done if isinstance(done, str) else done(result), status_code=303)
 
 
 def render(

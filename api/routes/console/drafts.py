@@ -13,8 +13,9 @@ from api.routes.console.common import (
     CsrfField,
     Current,
     CurrentDep,
-    check_csrf,
+    apply_change,
     db,
+    form_actor,
     page_router,
     record,
     render,
@@ -33,20 +34,20 @@ async def draft_from_ticket(
     request: Request, current: CurrentDep, ticket_id: int, csrf_token: CsrfField = None
 ) -> Response:
     """Start a KB draft from a resolved ticket."""
-    require(current, "editor")
-    check_csrf(current, csrf_token)
-    me = current.staff
+    me = form_actor(current, csrf_token, "editor")
 
     def work(session: Session) -> int:
         draft = drafts.draft_from_ticket(session, ticket_id, me.username)
         record(session, me.username, "create_kb_draft", f"draft:{draft.id}", ticket=ticket_id)
         return draft.id
 
-    try:
-        draft_id = await db(request, work)
-    except drafts.DraftError as exc:
-        return await ticket_view(request, current, ticket_id, error=str(exc), status=409)
-    return RedirectResponse(f"/console/drafts/{draft_id}", status_code=303)
+    return await apply_change(
+        request,
+        work,
+        lambda draft_id: f"/console/drafts/{draft_id}",
+        drafts.DraftError,
+        lambda exc: ticket_view(request, current, ticket_id, error=str(exc), status=409),
+    )
 
 
 @router.get("/drafts", response_class=HTMLResponse)
@@ -108,9 +109,7 @@ async def save_draft(
     csrf_token: CsrfField = None,
 ) -> Response:
     """Save the form; with action=approve also validate and write the entry to kb/."""
-    require(current, "editor")
-    check_csrf(current, csrf_token)
-    me = current.staff
+    me = form_actor(current, csrf_token, "editor")
     fields = drafts.DraftFields(
         kb_id, topic, title, questions.splitlines(), answer, drafts.parse_sources(sources)
     )

@@ -6,15 +6,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from api.routes.console.common import (
     CsrfField,
     Current,
     CurrentDep,
-    check_csrf,
+    apply_change,
     db,
+    form_actor,
     page_router,
     record,
     render,
@@ -66,19 +67,19 @@ async def add_reply(
     csrf_token: CsrfField = None,
 ) -> Response:
     """Add a saved reply."""
-    require(current, "admin")
-    check_csrf(current, csrf_token)
-    me = current.staff
+    me = form_actor(current, csrf_token, "admin")
 
     def work(session: Session) -> None:
         reply = saved_replies.add_saved_reply(session, title, text, me.username)
         record(session, me.username, "add_saved_reply", f"saved_reply:{reply.id}")
 
-    try:
-        await db(request, work)
-    except saved_replies.SavedReplyError as exc:
-        return await _page(request, current, error=str(exc), status=422)
-    return RedirectResponse("/console/replies", status_code=303)
+    return await apply_change(
+        request,
+        work,
+        "/console/replies",
+        saved_replies.SavedReplyError,
+        lambda exc: _page(request, current, error=str(exc), status=422),
+    )
 
 
 @router.post("/replies/{reply_id}/delete")
@@ -86,16 +87,16 @@ async def delete_reply(
     request: Request, current: CurrentDep, reply_id: int, csrf_token: CsrfField = None
 ) -> Response:
     """Remove a saved reply."""
-    require(current, "admin")
-    check_csrf(current, csrf_token)
-    me = current.staff
+    me = form_actor(current, csrf_token, "admin")
 
     def work(session: Session) -> None:
         saved_replies.delete_saved_reply(session, reply_id)
         record(session, me.username, "delete_saved_reply", f"saved_reply:{reply_id}")
 
-    try:
-        await db(request, work)
-    except saved_replies.SavedReplyError as exc:
-        return await _page(request, current, error=str(exc), status=404)
-    return RedirectResponse("/console/replies", status_code=303)
+    return await apply_change(
+        request,
+        work,
+        "/console/replies",
+        saved_replies.SavedReplyError,
+        lambda exc: _page(request, current, error=str(exc), status=404),
+    )

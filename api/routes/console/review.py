@@ -5,14 +5,14 @@ opens a review draft (approving it writes today's date through the draft workflo
 from __future__ import annotations
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from api.routes.console.common import (
     CsrfField,
     CurrentDep,
-    check_csrf,
-    db,
+    apply_change,
+    form_actor,
     page_router,
     record,
     render,
@@ -55,9 +55,7 @@ async def start_review(
     request: Request, current: CurrentDep, kb_id: str, csrf_token: CsrfField = None
 ) -> Response:
     """Open (or reuse) the review draft of an entry and go to it."""
-    require(current, "editor")
-    check_csrf(current, csrf_token)
-    me = current.staff
+    me = form_actor(current, csrf_token, "editor")
     kb = get_kb()
 
     def work(session: Session) -> int:
@@ -65,8 +63,10 @@ async def start_review(
         record(session, me.username, "start_kb_review", f"draft:{draft.id}", kb_id=kb_id)
         return draft.id
 
-    try:
-        draft_id = await db(request, work)
-    except drafts.DraftError as exc:
-        return draft_error_page(request, current, exc.problems)
-    return RedirectResponse(f"/console/drafts/{draft_id}", status_code=303)
+    return await apply_change(
+        request,
+        work,
+        lambda draft_id: f"/console/drafts/{draft_id}",
+        drafts.DraftError,
+        lambda exc: draft_error_page(request, current, exc.problems),
+    )

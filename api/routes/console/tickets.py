@@ -9,15 +9,16 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from api.routes.console.common import (
     CsrfField,
     Current,
     CurrentDep,
-    check_csrf,
+    apply_change,
     db,
+    form_actor,
     page_router,
     record,
     render,
@@ -139,11 +140,13 @@ async def ticket_view(
 async def _ticket_action(
     request: Request, current: Current, ticket_id: int, fn: Callable[[Session], Any]
 ) -> Response:
-    try:
-        await db(request, fn)
-    except handoff.TicketError as exc:
-        return await ticket_view(request, current, ticket_id, error=str(exc), status=409)
-    return RedirectResponse(f"/console/tickets/{ticket_id}", status_code=303)
+    return await apply_change(
+        request,
+        fn,
+        f"/console/tickets/{ticket_id}",
+        handoff.TicketError,
+        lambda exc: ticket_view(request, current, ticket_id, error=str(exc), status=409),
+    )
 
 
 @router.post("/tickets/{ticket_id}/claim")
@@ -151,8 +154,7 @@ async def claim(
     request: Request, current: CurrentDep, ticket_id: int, csrf_token: CsrfField = None
 ) -> Response:
     """Take the ticket."""
-    check_csrf(current, csrf_token)
-    me = current.staff
+    me = form_actor(current, csrf_token)
 
     def work(session: Session) -> None:
         handoff.claim_ticket(session, ticket_id, me.username, dt.datetime.now(dt.UTC))
@@ -170,8 +172,7 @@ async def reply(
     csrf_token: CsrfField = None,
 ) -> Response:
     """Reply to the citizen (through the outbox of the ticket's channel)."""
-    check_csrf(current, csrf_token)
-    me = current.staff
+    me = form_actor(current, csrf_token)
 
     def work(session: Session) -> None:
         message = handoff.reply_to_ticket(session, ticket_id, me.id, me.username, text)
@@ -189,8 +190,7 @@ async def note(
     csrf_token: CsrfField = None,
 ) -> Response:
     """Internal note (never sent to the citizen)."""
-    check_csrf(current, csrf_token)
-    me = current.staff
+    me = form_actor(current, csrf_token)
 
     def work(session: Session) -> None:
         message = handoff.add_note(session, ticket_id, me.id, text)
@@ -208,8 +208,7 @@ async def transfer(
     csrf_token: CsrfField = None,
 ) -> Response:
     """Assign a queued ticket, or hand one's own (admins: any) claimed ticket, to another."""
-    check_csrf(current, csrf_token)
-    me = current.staff
+    me = form_actor(current, csrf_token)
 
     def work(session: Session) -> None:
         ticket = assign.transfer_ticket(
@@ -227,8 +226,7 @@ async def close(
     """Resume the bot for the citizen, close the ticket, ask the citizen for a 1–5 rating.
 
     An agent cannot close a ticket another agent holds (admins can)."""
-    check_csrf(current, csrf_token)
-    me = current.staff
+    me = form_actor(current, csrf_token)
     try:
         ticket = await db(request, handoff.get_open_ticket, ticket_id)
         assign.ensure_can_close(ticket, me.username, admin=me.can("admin"))

@@ -6,15 +6,17 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from api.routes.console.common import (
     CsrfField,
     Current,
     CurrentDep,
+    apply_change,
     check_csrf,
     db,
+    form_actor,
     page_router,
     record,
     render,
@@ -83,16 +85,16 @@ async def revoke_token(
     request: Request, current: CurrentDep, token_id: int, csrf_token: CsrfField = None
 ) -> Response:
     """Revoke a token: the next request with it gets 401."""
-    require(current, "admin")
-    check_csrf(current, csrf_token)
-    me = current.staff
+    me = form_actor(current, csrf_token, "admin")
 
     def work(session: Session) -> None:
         token = tokens.revoke_token(session, token_id, dt.datetime.now(dt.UTC))
         record(session, me.username, "revoke_token", f"token:{token.id}", name=token.name)
 
-    try:
-        await db(request, work)
-    except ValueError:
-        return await _page(request, current, error="没有这个令牌。", status=404)
-    return RedirectResponse("/console/tokens", status_code=303)
+    return await apply_change(
+        request,
+        work,
+        "/console/tokens",
+        ValueError,
+        lambda _: _page(request, current, error="没有这个令牌。", status=404),
+    )

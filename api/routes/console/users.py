@@ -8,15 +8,16 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from api.routes.console.common import (
     CsrfField,
     Current,
     CurrentDep,
-    check_csrf,
+    apply_change,
     db,
+    form_actor,
     page_router,
     record,
     render,
@@ -70,19 +71,14 @@ async def create_user(
     csrf_token: CsrfField = None,
 ) -> Response:
     """Add a console user."""
-    require(current, "admin")
-    check_csrf(current, csrf_token)
-    me = current.staff
-
-    def work(session: Session) -> None:
-        staff.create_user(session, username, password, role)
-        record(session, me.username, "create_user", username, role=role)
-
-    try:
-        await db(request, work)
-    except staff.StaffError as exc:
-        return await _users_page(request, current, error=str(exc), status=422)
-    return RedirectResponse("/console/users", status_code=303)
+    return await _manage(
+        request,
+        current,
+        csrf_token,
+        "create_user",
+        lambda s, _: staff.create_user(s, username, password, role),
+        role=role,
+    )
 
 
 @router.post("/users/{user_id}/unlock")
@@ -90,19 +86,14 @@ async def unlock_user(
     request: Request, current: CurrentDep, user_id: int, csrf_token: CsrfField = None
 ) -> Response:
     """Clear a login lockout."""
-    require(current, "admin")
-    check_csrf(current, csrf_token)
-    me = current.staff
-
-    def work(session: Session) -> None:
-        user = staff.unlock_user(session, user_id)
-        record(session, me.username, "unlock_user", user.username)
-
-    try:
-        await db(request, work)
-    except staff.StaffError as exc:
-        return await _users_page(request, current, error=str(exc), status=404)
-    return RedirectResponse("/console/users", status_code=303)
+    return await _manage(
+        request,
+        current,
+        csrf_token,
+        "unlock_user",
+        lambda s, _: staff.unlock_user(s, user_id),
+        status=404,
+    )
 
 
 async def _manage(
@@ -111,22 +102,24 @@ async def _manage(
     csrf_token: str | None,
     action: str,
     change: Callable[[Session, dt.datetime], Any],
+    status: int = 422,
     **detail: Any,
 ) -> Response:
-    """Run one user-management change as an admin and audit it (the target's name)."""
-    require(current, "admin")
-    check_csrf(current, csrf_token)
-    me = current.staff
+    """Run one user-management change as an admin and audit it (the target's name); a refused
+    change shows the page again with why, with `status`."""
+    me = form_actor(current, csrf_token, "admin")
 
     def work(session: Session) -> None:
         user = change(session, dt.datetime.now(dt.UTC))
         record(session, me.username, action, user.username, **detail)
 
-    try:
-        await db(request, work)
-    except staff.StaffError as exc:
-        return await _users_page(request, current, error=str(exc), status=422)
-    return RedirectResponse("/console/users", status_code=303)
+    return await apply_change(
+        request,
+        work,
+        "/console/users",
+        staff.StaffError,
+        lambda exc: _users_page(request, current, error=str(exc), status=status),
+    )
 
 
 @router.post("/users/{user_id}/role")
