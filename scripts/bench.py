@@ -47,13 +47,13 @@ from core.kb import load_kb
 from core.kb.search import BM25Index
 from scripts.stack import (
     Stack,
-    current_model,
     free_port,
     http_ok,
     local_stack,
     port_free,
     rasa_auth,
     rasa_service,
+    trained_model,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -1519,9 +1519,8 @@ def main(argv: list[str]) -> int:
         print(section)
         return 0
 
-    model = current_model()
-    if not model.exists():
-        print(f"no model {model.name}: run make train first", file=sys.stderr)
+    model = trained_model()
+    if model is None:
         return 1
     stock = find_stock(args.stock, log)
     if stock.path is None:

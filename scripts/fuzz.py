@@ -34,7 +34,7 @@ import httpx
 from core.conversation.rasa_client import pair_messages
 from core.conversation.replies import PAYLOAD_TYPES
 from core.conversation.widget_sessions import mint
-from scripts.stack import Stack, current_model, http_ok, local_stack
+from scripts.stack import Stack, http_ok, local_stack, trained_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -552,9 +552,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--model", type=Path, help="model file (default: the current hash's)")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/reliability.md")
     args = parser.parse_args(argv)
-    model = args.model or current_model()
-    if not model.exists():
-        print(f"no model {model.name}: run make train first", file=sys.stderr)
+    model = trained_model(args.model)
+    if model is None:
         return 1
     load_before = machine_note()
     with tempfile.TemporaryDirectory() as tmp:

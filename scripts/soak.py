@@ -30,7 +30,7 @@ import httpx
 
 from scripts.bench import pct, rss_mb
 from scripts.fuzz import KNOWN_TYPES, machine_note, processes_healthy, update_section
-from scripts.stack import Stack, current_model, local_stack, new_widget_session
+from scripts.stack import Stack, local_stack, new_widget_session, trained_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -294,9 +294,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--model", type=Path, help="model file (default: the current hash's)")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/reliability.md")
     args = parser.parse_args(argv)
-    model = args.model or current_model()
-    if not model.exists():
-        print(f"no model {model.name}: run make train first", file=sys.stderr)
+    model = trained_model(args.model)
+    if model is None:
         return 1
     load_before = machine_note()
     with tempfile.TemporaryDirectory() as tmp:

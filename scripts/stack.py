@@ -42,6 +42,16 @@ def current_model() -> Path:
     return ROOT / "models" / f"qiaowu-{model_hash(ROOT)}.tar.gz"
 
 
+def trained_model(model: Path | None = None) -> Path | None:
+    """The model a command runs (`model`, else the current hash's); None, said on stderr, when
+    it is not trained yet."""
+    model = model or current_model()
+    if not model.exists():
+        print(f"no model {model.name}: run make train first", file=sys.stderr)
+        return None
+    return model
+
+
 @dataclass
 class Service:
     name: str
