@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import CitizenAction, Domain, Events
@@ -254,7 +254,14 @@ class ActionHandleFallback(CitizenAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Domain, lang: str
     ) -> Events:
-        return answer_or_suggest(dispatcher, tracker, {}, lang)
+        events = answer_or_suggest(dispatcher, tracker, {}, lang)
+        if tracker.active_loop_name:
+            # Rasa's core fallback inside a form that rejected the message: with the form still
+            # active, the next prediction is this fallback again, ten times in a row, until
+            # Rasa's circuit breaker stops it (ten replies to one message). The lookup ends here;
+            # the citizen can start it again with the reference.
+            events += [ActiveLoop(None), SlotSet("requested_slot", None)]
+        return events
 
 
 def refusal(text: str, english: bool) -> tuple[str, dict[str, Any]]:

@@ -38,7 +38,13 @@ from rasa.shared.nlu.training_data.message import Message
 
 from core.conversation.emergency import detect
 from core.conversation.refusals import firm_reason
-from core.conversation.routing import find_reference, is_bare_code, wants_human, wants_status
+from core.conversation.routing import (
+    find_reference,
+    is_bare_code,
+    wants_cancel,
+    wants_human,
+    wants_status,
+)
 from rasa_addons.normalizer import BLANK
 
 ROUTES = {"report_emergency", "request_human", "ask_case_status"}
@@ -62,6 +68,8 @@ def route_for(text: str, metadata: Optional[Dict[str, Any]]) -> Optional[str]:
         return "out_of_scope"  # forged documents, bribes, private numbers: never a KB answer
     if wants_human(text):
         return "request_human"
+    if wants_cancel(text):
+        return "cancel"  # "算了，不用查了" (anchored: a cancel message holds nothing else)
     if find_reference(text) is not None or wants_status(text):
         return "ask_case_status"
     if is_bare_code(text):

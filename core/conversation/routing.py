@@ -87,6 +87,21 @@ def wants_status(text: str) -> bool:
     )
 
 
+# A short "never mind" ("算了，不用查了", "不查了", "forget it"): the citizen stops what is running
+# (the status lookup asks for a reference or the last four digits; outside it Rasa says there is
+# nothing to cancel). Long messages that start with "算了" go on to ask something else.
+_CANCEL_RE = re.compile(
+    r"^(算了|算啦|不用了|不用查了|不查了|不要查了|别查了|取消|取消查询|不办了|不问了|先不查了|"
+    r"never ?mind|forget it|cancel|stop|no need)"
+    r"([,，。.!！\s]*(算了|吧|不用了|不用查了|不查了|不要了|谢谢|thanks?))*[,，。.!！\s]*$"
+)
+
+
+def wants_cancel(text: str) -> bool:
+    """A short message that only says "never mind"."""
+    return bool(_CANCEL_RE.match(normalize(text).strip().lower()))
+
+
 _DIGITS_RE = re.compile(r"^\s*\d{4}\s*$")
 
 

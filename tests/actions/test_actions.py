@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
@@ -88,6 +88,17 @@ async def test_fallback_without_any_match_is_honest():
     assert payload(messages) == {"type": "fallback"}
     # Latin letters: the fallback is in English and still offers a person.
     assert 'send "human"' in messages[0]["text"]
+
+
+async def test_fallback_inside_a_form_ends_the_form():
+    # Rasa's core fallback inside a form that rejected the message: with the form left active,
+    # Rasa predicted this fallback again and again (ten replies) until its circuit breaker.
+    tracker = make_tracker("zzzz qqqq", intent="goodbye", active_loop="case_status_form")
+    messages, events = await run(ActionHandleFallback(), tracker)
+    assert payload(messages) == {"type": "fallback"}
+    assert events[-2:] == [ActiveLoop(None), SlotSet("requested_slot", None)]
+    _, outside = await run(ActionHandleFallback(), make_tracker("zzzz qqqq", intent="nlu_fallback"))
+    assert ActiveLoop(None) not in outside
 
 
 async def test_fallback_masks_digits_in_stored_question():

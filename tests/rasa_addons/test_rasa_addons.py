@@ -83,10 +83,15 @@ cases = {
     "relay": ("我表哥一个礼拜没消息了", {"route": "report_emergency"}),
     "code": ("1234", None),
     "plain": ("附加证明书怎么办", None),
+    "cancel": ("算了，不用查了", None),
+    "blank": ("\u200b\u200d", None),
 }
 out = {}
 for name, (text, metadata) in cases.items():
     m = Message(data={"text": text, "metadata": metadata})
+    if name == "blank":
+        from rasa_addons.normalizer import TextNormalizer
+        TextNormalizer().process([m])
     m.set("intent", {"name": "faq", "confidence": 0.9})
     m.set("intent_ranking", [{"name": "faq", "confidence": 0.9}])
     RouteOverride().process([m])
@@ -116,6 +121,8 @@ def test_routing_component_overrides_the_classifier():
         "relay": ["report_emergency", [], "report_emergency"],
         "code": ["inform", [], "inform"],
         "plain": ["faq", [], "faq"],
+        "cancel": ["cancel", [], "cancel"],
+        "blank": ["nlu_fallback", [], "nlu_fallback"],
     }
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from core.conversation.routing import find_reference, is_bare_code, wants_human, wants_status
+from core.conversation.routing import (
+    find_reference,
+    is_bare_code,
+    wants_cancel,
+    wants_human,
+    wants_status,
+)
 
 
 @pytest.mark.parametrize(
@@ -101,3 +107,18 @@ def test_how_questions_are_not_status_enquiries(text):
 
 def test_subscribing_is_not_a_status_enquiry():
     assert not wants_status("有进展通知我") and not wants_status("notify me when there is progress")
+
+
+@pytest.mark.parametrize(
+    "text", ["算了，不用查了", "不查了", "算了吧", "取消", "不用了，谢谢", "Never mind", "forget it!", "cancel"]
+)
+def test_a_short_never_mind_cancels(text):
+    assert wants_cancel(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["算了，我还是问问海牙认证怎么办", "取消外国公文书认证要求的公约是什么", "cancel my visa application?", "不用查了吗"],
+)
+def test_a_question_that_starts_like_a_cancel_is_not_one(text):
+    assert not wants_cancel(text)
