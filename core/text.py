@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 _SPACE_RE = re.compile(r"\s+")
@@ -42,15 +43,17 @@ _PUNCT_MAP = str.maketrans(
 
 
 @lru_cache(maxsize=1)
-def _t2s():
+def _t2s() -> Callable[[str], str]:
+    """OpenCC's traditional → simplified converter (OpenCC has no annotations)."""
     from opencc import OpenCC  # imported lazily: loading the tables takes ~0.1 s
 
-    return OpenCC("t2s")
+    converter = OpenCC("t2s")
+    return lambda text: str(converter.convert(text))
 
 
 def to_simplified(text: str) -> str:
     """Convert traditional Chinese characters to simplified ones."""
-    return _t2s().convert(text)
+    return _t2s()(text)
 
 
 def normalize(text: str) -> str:
