@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.kb.dense import load_matrix, save_matrix
 from core.text import normalize
 
 logger = logging.getLogger(__name__)
@@ -96,23 +97,10 @@ class IntentExemplars:
         texts = [text for _, text in labelled]
         digest = hashlib.sha256("\n".join([CACHE_VERSION, *texts]).encode("utf-8")).hexdigest()
         path = cache_dir / f"intents-{digest[:16]}.npy" if cache_dir else None
-        matrix = None
-        if path is not None and path.exists():
-            try:
-                matrix = np.load(path)
-                matrix = matrix if matrix.shape[0] == len(texts) else None
-            except (OSError, ValueError):
-                matrix = None
+        matrix = load_matrix(path, len(texts))
         if matrix is None:
             matrix = _encode(texts) if texts else np.zeros((0, 384), dtype=np.float32)
-            if path is not None:
-                try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = path.with_suffix(".tmp.npy")
-                    np.save(tmp, matrix)
-                    tmp.replace(path)
-                except OSError:
-                    logger.warning("exemplar_cache_not_written", extra={"event": "exemplar_cache"})
+            save_matrix(path, matrix, "exemplar_cache_not_written")
         self.matrix = matrix
         self.is_emergency = self.intents == EMERGENCY
 

@@ -131,24 +131,37 @@ def _cached(
     only what changed."""
     digest = hashlib.sha256("\n".join([CACHE_VERSION, *texts]).encode("utf-8")).hexdigest()[:16]
     path = cache_dir / f"{prefix}-{digest}.npy" if cache_dir else None
-    if path is not None and path.exists():
-        try:
-            matrix: np.ndarray = np.load(path)  # np.load is typed Any (it may unpickle)
-            if matrix.shape[0] == len(texts):
-                known.update(zip(texts, matrix, strict=True))
-                return matrix
-        except (OSError, ValueError):
-            pass
+    cached = load_matrix(path, len(texts))
+    if cached is not None:
+        known.update(zip(texts, cached, strict=True))
+        return cached
     matrix = encode(texts)
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npy")
-            np.save(tmp, matrix)
-            tmp.replace(path)
-        except OSError:
-            logger.warning("dense_cache_not_written", extra={"event": "dense_cache"})
+    save_matrix(path, matrix, "dense_cache_not_written")
     return matrix
+
+
+def load_matrix(path: Path | None, rows: int) -> np.ndarray | None:
+    """A cached matrix with exactly `rows` rows, or None (missing, unreadable or stale)."""
+    if path is None or not path.exists():
+        return None
+    try:
+        matrix: np.ndarray = np.load(path)  # np.load is typed Any (it may unpickle)
+    except (OSError, ValueError):
+        return None
+    return matrix if matrix.shape[0] == rows else None
+
+
+def save_matrix(path: Path | None, matrix: np.ndarray, event: str) -> None:
+    """Write the matrix atomically (a temporary file renamed); a failure is logged, not raised."""
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, matrix)
+        tmp.replace(path)
+    except OSError:
+        logger.warning(event, extra={"event": event})
 
 
 # Long messages: the encoder's cost grows with the text (1,000 characters took ~2 s per call);
