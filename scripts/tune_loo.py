@@ -172,6 +172,7 @@ GRID: dict[str, list[Any]] = {
     "suggest": [0.5, 0.6],
     "gate_fused": [0.5, 0.6, 0.7],
     "agree_margin": [0.0, 0.05],
+    "negative_floor": [0.88, 0.9],
 }
 
 
