@@ -86,7 +86,8 @@ def decide_kb(text: str, parse: dict[str, Any], last_kb_id: str | None = None) -
     if exact is None and last_kb_id in kb.entries and is_follow_up(text):
         last = kb.entries[last_kb_id]
         allowed = {k for k, e in kb.entries.items() if e.topic == last.topic} | set(last.follow_up)
-        allowed.discard(last_kb_id)
+        # the entry just answered stays a candidate: "what documents then?" after an entry that lists
+        # them is answered by it again rather than by a sibling that mentions documents less
         fused = fused_scores(
             {k: c for k, c in selector if k in allowed},
             {h.kb_id: h.score for h in bm25 if h.kb_id in allowed},
@@ -118,12 +119,19 @@ _ASPECT_RE = re.compile(
     r"\bdo i (need|have)\b|\bcan i\b"
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# "另外问下，…" / "换个问题" / "another question": the citizen announces a new topic.
+_SWITCH_RE = re.compile(
+    r"^(另外|还有|顺便|再)(问|想问|请问|咨询)|换个(问题|话题)|另一个问题|"
+    r"^(another|a different|one more|unrelated) question|^(also|by the way),? (i want to|can i) ask"
+)
 
 
 def is_follow_up(text: str) -> bool:
     """A short question that leans on the previous answer ("那需要什么材料？", "and how long?",
     "要多久能拿到")."""
     plain = normalize(text).strip().lower()
+    if _SWITCH_RE.search(plain):
+        return False
     short = len(plain) <= 16 if _CJK.search(plain) else len(plain.split()) <= 9
     if _FOLLOW_UP_RE.search(plain):
         return len(plain) <= 20 or short
