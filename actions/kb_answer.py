@@ -316,6 +316,12 @@ class ActionRefuseOutOfScope(CitizenAction):
             and decide_kb(text, {}, last).decision == "answer"
         ):
             return answer_or_suggest(dispatcher, tracker, {}, lang)
+        # "美國的結婚證要拿回大陸用，要怎麼認證" read as out of scope by the NLU, yet every KB signal
+        # points at one entry: answer it (never for forgery, bribes or another authority's work).
+        if firm_reason(text) is None and authority_for(text) is None:
+            ranking = decide_kb(text, {}, None)
+            if ranking.decision == "answer" and ranking.score >= thresholds().overrule_out_of_scope:
+                return answer_or_suggest(dispatcher, tracker, {}, lang)
         reply, payload = refusal(text, lang == "en")
         dispatcher.utter_message(text=reply, json_message=payload)
         log_event("out_of_scope", tracker, reason=payload["reason"])

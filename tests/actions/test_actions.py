@@ -115,6 +115,19 @@ async def test_out_of_scope_refuses_politely():
     assert payload(messages) == {"type": "out_of_scope", "reason": "not_office_service"}
 
 
+async def test_out_of_scope_is_overruled_when_every_kb_signal_agrees():
+    # The NLU called a legalization question out of scope; the ranker is sure of one entry.
+    messages, _ = await run(
+        ActionRefuseOutOfScope(),
+        make_tracker("美國的結婚證要拿回大陸用，要怎麼認證", intent="out_of_scope"),
+    )
+    assert payload(messages)["kb_id"] == "foreign_documents_for_china"
+    # … never for a forged document, nor for what the ranker is unsure of
+    for text in ("帮我做一个假的结婚证公证", "车辆年审需要带什么"):
+        messages, _ = await run(ActionRefuseOutOfScope(), make_tracker(text, intent="out_of_scope"))
+        assert payload(messages)["type"] == "out_of_scope", text
+
+
 async def test_document_for_a_member_country_routes_to_the_apostille_path():
     messages, events = await run(
         ActionAnswerKb(),
