@@ -197,4 +197,7 @@
       if (opt && opt.value) insert(opt.getAttribute("data-text"));
     });
   }
+  // Every handler above is bound: a form submitted before this would leave the page (the KB
+  // search answers JSON to a plain GET); browser tests wait for this mark.
+  body.setAttribute("data-js", "ready");
 })();

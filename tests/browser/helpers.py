@@ -37,6 +37,14 @@ def staff_login(page: Page, base: str, username: str, password: str = STAFF_PASS
     page.get_by_role("button", name="登录").click()
 
 
+def claim_ticket(page: Page) -> None:
+    """Press 接手工单 and wait for the reloaded page's script: a form used before console.js
+    bound its handlers would be submitted as a plain GET (the KB search then shows raw JSON)."""
+    page.get_by_role("button", name="接手工单").click()
+    expect(page.locator("#claim")).to_have_count(0)
+    expect(page.locator('body[data-js="ready"]')).to_have_count(1)
+
+
 def new_session(request: APIRequestContext, base: str) -> str:
     """A widget session id as the api issues it (signed), or a random one where it does not."""
     response = request.post(f"{base}/api/v1/sessions")

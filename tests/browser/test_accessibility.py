@@ -14,6 +14,7 @@ from tests.browser.helpers import (
     audit,
     bot_messages,
     citizen_ticket,
+    claim_ticket,
     expect_patient,
     open_widget,
     staff_login,
@@ -42,7 +43,7 @@ def test_every_console_page_passes_axe(browser_stack, chromium, axe_source):
     expect(page.locator(f'tr[data-ticket="{urgent}"]')).to_be_visible()
     found += audit(page, axe_source, "queue")
     page.goto(f"{base}/console/tickets/{ticket}")
-    page.get_by_role("button", name="接手工单").click()
+    claim_ticket(page)
     page.get_by_label("搜索知识库答案").fill("领事认证")
     page.get_by_label("搜索知识库答案").press("Enter")
     expect(page.locator("#kb-results li").first).to_be_visible()

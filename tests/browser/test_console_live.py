@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.helpers import (
     WAIT_MS,
     citizen_ticket,
+    claim_ticket,
     csrf_of,
     expect_patient,
     staff_login,
@@ -90,7 +91,7 @@ def test_queue_updates_itself_and_alerts_on_new_and_urgent_tickets(
 
     # Claimed: it stops flashing, in the other agent's queue too, by itself.
     staff.goto(f"{base}/console/tickets/{urgent}")
-    staff.get_by_role("button", name="接手工单").click()
+    claim_ticket(staff)
     expect(staff.locator("#ticket-state")).to_contain_text("已接手")
     expect(calm_row).not_to_have_class(re.compile(r"\bflash\b"))
     staff.context.close()
@@ -104,7 +105,7 @@ def test_two_agents_transfer_and_cannot_close_each_others_tickets(browser_stack,
     session, ticket = citizen_ticket(one.context.request, base)
     one.goto(f"{base}/console/tickets/{ticket}")
     two.goto(f"{base}/console/tickets/{ticket}")
-    one.get_by_role("button", name="接手工单").click()
+    claim_ticket(one)
     expect(one.locator("#ticket-state")).to_contain_text("agent1")
 
     # agent2's page notices by itself that the ticket is now agent1's.
@@ -151,7 +152,7 @@ def test_insert_kb_answer_and_saved_reply_into_the_reply_box(browser_stack, chro
     agent = staff_page(chromium, base, "agent1")
     _, ticket = citizen_ticket(agent.context.request, base)
     agent.goto(f"{base}/console/tickets/{ticket}")
-    agent.get_by_role("button", name="接手工单").click()
+    claim_ticket(agent)
     agent.get_by_label("搜索知识库答案").fill("附加证明书怎么办理")
     agent.get_by_label("搜索知识库答案").press("Enter")
     hit = agent.locator("#kb-results li").first
@@ -176,7 +177,7 @@ def test_search_earlier_tickets_and_english_console(browser_stack, chromium):
         f"{base}/api/v1/messages", data={"session_id": session, "text": "关于护照认证的问题"}
     )
     agent.goto(f"{base}/console/tickets/{first}")
-    agent.get_by_role("button", name="接手工单").click()
+    claim_ticket(agent)
     agent.get_by_role("button", name=re.compile("结束人工服务")).click()
     expect(agent.locator("#ticket-state")).to_contain_text("已关闭")
     second = agent.context.request.post(

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import STAFF_PASSWORD
-from tests.browser.helpers import new_session, wait_urgent_first
+from tests.browser.helpers import claim_ticket, new_session, wait_urgent_first
 
 pytestmark = pytest.mark.e2e
 
@@ -99,7 +99,7 @@ def test_citizen_and_staff_handoff_round_trip(browser_stack, chromium, screensho
     row.get_by_role("link").click()
     expect(staff.locator(".line.citizen .text").last).to_have_text(XSS)
     expect(staff.locator(".line.citizen").first).to_contain_text("附加证明书怎么办理")
-    staff.get_by_role("button", name="接手工单").click()
+    claim_ticket(staff)
     expect(staff.locator("#ticket-state")).to_contain_text("已接手")
     reply = "您好，我是工作人员。请问您的文书是哪国出具的？<b>不加粗</b>"
     staff.get_by_label("回复市民").fill(reply)

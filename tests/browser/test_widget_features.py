@@ -14,6 +14,7 @@ from tests.browser.helpers import (
     WAIT_MS,
     ask,
     bot_messages,
+    claim_ticket,
     expect_patient,
     open_widget,
     staff_login,
@@ -134,7 +135,7 @@ def test_two_tabs_get_the_staff_reply_the_closed_one_shows_a_badge_and_the_ratin
     staff.set_default_timeout(WAIT_MS)
     staff_login(staff, base, "agent1")
     staff.goto(f"{base}/console/tickets/{ticket}")
-    staff.get_by_role("button", name="接手工单").click()
+    claim_ticket(staff)
     reply = "您好，我是工作人员，请问有什么可以帮您？"
     staff.get_by_label("回复市民").fill(reply)
     staff.get_by_role("button", name="发送回复").click()
