@@ -210,7 +210,7 @@ def answer_or_suggest(
         log_event("kb_answer", tracker, kb_id=ranking.kb_ids[0], confidence=confidence)
         return [SlotSet("last_kb_id", ranking.kb_ids[0])]
     if ranking.decision == "suggest":
-        reply, payload = replies.suggestions(kb, ranking.kb_ids)
+        reply, payload = replies.suggestions(kb, ranking.kb_ids, lang)
         dispatcher.utter_message(text=reply, json_message=payload)
         log_event("suggestions", tracker, kb_id=ranking.kb_ids[0], confidence=confidence)
     else:

@@ -52,15 +52,28 @@ def kb_answer(kb: KnowledgeBase, kb_id: str, lang: str = "zh") -> tuple[str, Pay
         "sources": [{"title": s.title, "url": str(s.url)} for s in entry.sources],
         "last_reviewed": entry.last_reviewed.isoformat(),
         "follow_up": follow_up,
-        "options": [{"kb_id": fid, "title": kb.entries[fid].title} for fid in follow_up],
+        "options": [{"kb_id": fid, "title": option_title(kb, fid, english)} for fid in follow_up],
     }
     return text, payload
 
 
-def suggestions(kb: KnowledgeBase, kb_ids: list[str]) -> tuple[str, Payload]:
+def option_title(kb: KnowledgeBase, kb_id: str, english: bool) -> str:
+    """A button's title: the English one for an English speaker when the entry has it (the
+    button sends it back as the question; the Chinese title switched the chat to Chinese)."""
+    entry = kb.entries[kb_id]
+    return entry.title_en if english and entry.title_en else entry.title
+
+
+def suggestions(kb: KnowledgeBase, kb_ids: list[str], lang: str = "zh") -> tuple[str, Payload]:
     """Did-you-mean text and payload."""
-    options = [{"kb_id": k, "title": kb.entries[k].title} for k in kb_ids if k in kb.entries]
-    return t("reply.suggestions"), {"type": "suggestions", "options": options}
+    english = lang == "en"
+    options = [
+        {"kb_id": k, "title": option_title(kb, k, english)} for k in kb_ids if k in kb.entries
+    ]
+    return t("reply.suggestions", "en" if english else "zh"), {
+        "type": "suggestions",
+        "options": options,
+    }
 
 
 _CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")

@@ -100,8 +100,10 @@ class BM25Index:
         self.questions: dict[str, str] = {}
         for kb_id in sorted(kb.entries):
             entry = kb.entries[kb_id]
-            for question in [entry.title, *entry.questions]:
-                self.questions.setdefault(question_key(question), kb_id)
+            # the English title too: an English speaker's button sends it back
+            for question in [entry.title, entry.title_en or "", *entry.questions]:
+                if question:
+                    self.questions.setdefault(question_key(question), kb_id)
             text = " ".join([entry.title, *entry.questions, entry.answer, entry.title_en or ""])
             self.ids.append(kb_id)
             self.docs.append(Counter(tokens(text)))
