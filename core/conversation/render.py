@@ -9,6 +9,7 @@ cards its own way.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,13 +84,27 @@ def safe_url(url: str) -> str | None:
     return url if url.startswith(("https://", "http://")) else None
 
 
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]{2}")
+
+
+def card_lang(message: BotMessage) -> str:
+    """The language of a turn's buttons and labels: the payload's `lang`, else that of its text
+    (the relay already wrote it in the citizen's language)."""
+    custom = message.custom or {}
+    if custom.get("lang") in ("en", "zh"):
+        return str(custom["lang"])
+    text = message.text or ""
+    return "en" if _LATIN.search(text) and not _CJK_CHAR.search(text) else "zh"
+
+
 def card(message: BotMessage) -> Card:
     """One bot turn as a card (the payload decides sources, heading and buttons)."""
     custom = message.custom or {}
     kind = custom.get("type")
     out = Card(text=message.text or None)
+    lang = card_lang(message)
     if kind in ("kb_answer", "tip"):
-        lang = "en" if custom.get("lang") == "en" else "zh"
         out.footer = str(custom["footer"]) if custom.get("footer") else None
         out.sources = [
             Link(str(s.get("title", "")), safe_url(str(s.get("url", ""))))
@@ -101,16 +116,16 @@ def card(message: BotMessage) -> Card:
         out.rows = option_rows(custom.get("options", []))
         kb_id = str(custom.get("kb_id", ""))
         if kb_id:
-            out.rows.append(feedback_row(kb_id))
+            out.rows.append(feedback_row(kb_id, lang))
         if kind == "tip":
-            out.rows.append([Button(t("card.unsubscribe"), COMMAND, "unsubscribe")])
+            out.rows.append([Button(t("card.unsubscribe", lang), COMMAND, "unsubscribe")])
     elif kind == "suggestions":
-        out.rows = [*option_rows(custom.get("options", [])), human_row()]
+        out.rows = [*option_rows(custom.get("options", [])), human_row(lang)]
     elif kind == "status" and out.text:
-        out.title = t("card.status_title")
-        out.rows = [human_row()]
+        out.title = t("card.status_title", lang)
+        out.rows = [human_row(lang)]
     elif kind in ("fallback", "out_of_scope"):
-        out.rows = [human_row()]
+        out.rows = [human_row(lang)]
     elif kind == "rating_request" and custom.get("ticket"):
         out.rows = [rating_row(int(custom["ticket"]))]
     return out

@@ -19,3 +19,17 @@ def test_english_speakers_get_english_option_titles_that_match_exactly(kb):
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in text)
     # the button sends the title back: it is answered as that entry's own question
     assert BM25Index(kb).exact(kb.entries[kb_id].title_en) == kb_id
+
+
+def test_card_buttons_follow_the_turns_language():
+    from core.conversation.rasa_client import BotMessage
+    from core.conversation.render import card
+
+    english = card(
+        BotMessage("Your application VA-2026-000123 is being processed.", {"type": "status"})
+    )
+    assert english.title == "📋 Application status" and english.rows[0][0].label == "Talk to staff"
+    chinese = card(BotMessage("您的申请正在办理中。", {"type": "status"}))
+    assert chinese.rows[0][0].label == "转人工"
+    fallback = card(BotMessage("Sorry, I did not understand.", {"type": "fallback"}))
+    assert fallback.rows[0][0].label == "Talk to staff"
