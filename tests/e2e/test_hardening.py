@@ -5,6 +5,7 @@ Rasa's token only in a header and never on a command line; oversized messages re
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import uuid
 from pathlib import Path
@@ -56,7 +57,10 @@ def test_a_verified_lookup_leaves_no_secret_in_tracker_history_or_logs(stack, lo
     ).text
     assert secret not in raw
     logs = log_text()
-    assert session not in logs and secret not in logs
+    assert session not in logs
+    # digits alone may sit inside a log timestamp's microseconds ("04:34:44.556789"): a secret
+    # counts as logged where no other digit touches it
+    assert re.search(rf"(?<![\d.]){re.escape(secret)}(?!\d)", logs) is None
 
 
 def test_logs_hold_no_message_text_or_conversation_ids(stack, log_text):
