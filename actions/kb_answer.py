@@ -183,12 +183,18 @@ def kb_reply(kb: KnowledgeBase, kb_id: str, lang: str) -> tuple[str, dict[str, A
 
 
 def answer_or_suggest(
-    dispatcher: CollectingDispatcher, tracker: Tracker, parse: dict[str, Any], lang: str
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    parse: dict[str, Any],
+    lang: str,
+    ranking: Ranking | None = None,
 ) -> Events:
-    """Answer when the signals agree or one is confident, else suggest, else fall back."""
+    """Answer when the signals agree or one is confident, else suggest, else fall back.
+    `ranking`: decide_kb's result for this message when the caller already has it."""
     kb = get_kb()
     text = message_text(tracker)
-    ranking = decide_kb(text, parse, tracker.get_slot("last_kb_id"))
+    if ranking is None:
+        ranking = decide_kb(text, parse, tracker.get_slot("last_kb_id"))
     selector = selector_ranking(parse)
     confidence = round(selector[0][1], 3) if selector else None
     routed = country_route(text, ranking.kb_ids[0] if ranking.kb_ids else None)
@@ -308,20 +314,21 @@ class ActionRefuseOutOfScope(CitizenAction):
     ) -> Events:
         text = message_text(tracker)
         last = tracker.get_slot("last_kb_id")
-        # "冇內地戶口都得嗎" after an answer on schooling is about that answer, not hukou.
-        if (
-            last
-            and firm_reason(text) is None
-            and is_follow_up(text)
-            and decide_kb(text, {}, last).decision == "answer"
-        ):
-            return answer_or_suggest(dispatcher, tracker, {}, lang)
-        # "美國的結婚證要拿回大陸用，要怎麼認證" read as out of scope by the NLU, yet every KB signal
-        # points at one entry: answer it (never for forgery, bribes or another authority's work).
-        if firm_reason(text) is None and authority_for(text) is None:
-            ranking = decide_kb(text, {}, None)
-            if ranking.decision == "answer" and ranking.score >= thresholds().overrule_out_of_scope:
-                return answer_or_suggest(dispatcher, tracker, {}, lang)
+        # Never a KB answer for forgery, bribes or private contacts. Otherwise the NLU is
+        # overruled (one ranking, shared with the answer) when the question leans on the last
+        # answer ("冇內地戶口都得嗎" after an answer on schooling is about that answer, not hukou),
+        # or when every KB signal points at one entry and no other authority is named
+        # ("美國的結婚證要拿回大陸用，要怎麼認證", read as out of scope by the NLU).
+        if firm_reason(text) is None:
+            ranking = decide_kb(text, {}, last)
+            if ranking.decision == "answer" and (
+                (last and is_follow_up(text))
+                or (
+                    authority_for(text) is None
+                    and ranking.score >= thresholds().overrule_out_of_scope
+                )
+            ):
+                return answer_or_suggest(dispatcher, tracker, {}, lang, ranking)
         reply, payload = refusal(text, lang == "en")
         dispatcher.utter_message(text=reply, json_message=payload)
         log_event("out_of_scope", tracker, reason=payload["reason"])

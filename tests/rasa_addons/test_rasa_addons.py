@@ -35,18 +35,35 @@ print("RESULT " + json.dumps({"ok": ok, "bad": bad}))
 """
 
 
-@pytest.fixture(scope="module")
-def run_in_rasa() -> subprocess.CompletedProcess[str]:
+def rasa_python(script: str) -> subprocess.CompletedProcess[str]:
+    """Run a script with the Rasa venv's Python, the tree on its path."""
     if not RASA_PY.exists():
         pytest.fail("the Rasa venv is missing: run `make install`")
     return subprocess.run(
-        [str(RASA_PY), "-c", SCRIPT],
+        [str(RASA_PY), "-c", script],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,
-        env={"PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore", "PATH": "/usr/bin:/bin"},
+        env={
+            "PYTHONPATH": str(ROOT),
+            "PYTHONWARNINGS": "ignore",
+            "PATH": "/usr/bin:/bin",
+            "OMP_NUM_THREADS": "1",
+        },
     )
+
+
+def result_of(done: subprocess.CompletedProcess[str]) -> object:
+    """The JSON the script printed after "RESULT "."""
+    assert done.returncode == 0, done.stderr[-2000:]
+    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
+    return json.loads(line[len("RESULT ") :])
+
+
+@pytest.fixture(scope="module")
+def run_in_rasa() -> subprocess.CompletedProcess[str]:
+    return rasa_python(SCRIPT)
 
 
 def test_rest_channel_failures_are_logged_without_the_message(run_in_rasa):
@@ -102,18 +119,7 @@ print("RESULT " + json.dumps(out))
 
 
 def test_routing_component_overrides_the_classifier():
-    if not RASA_PY.exists():
-        pytest.skip("Rasa venv not installed")
-    done = subprocess.run(
-        [str(RASA_PY), "-c", ROUTING_SCRIPT],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
-    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
-    got = json.loads(line[len("RESULT ") :])
+    got = result_of(rasa_python(ROUTING_SCRIPT))
     assert got == {
         "deti": ["ask_case_status", ["VA-2026-000123"], "ask_case_status"],
         "human": ["request_human", [], "request_human"],
@@ -144,17 +150,6 @@ print("RESULT " + json.dumps([
 def test_dense_featurizer_survives_lone_surrogates():
     # Fuzz probes with "\ud83d" escapes reached the featurizer unnormalised (a GraphComponentException
     # per message: Rasa answered nothing); it featurizes what can be encoded and skips the rest.
-    if not RASA_PY.exists():
-        pytest.fail("the Rasa venv is missing: run `make install`")
-    done = subprocess.run(
-        [str(RASA_PY), "-c", FEATURIZER_SCRIPT],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
-    shapes = json.loads(line[len("RESULT ") :])
+    shapes = result_of(rasa_python(FEATURIZER_SCRIPT))
+    assert isinstance(shapes, list)
     assert shapes[0] and shapes[0] == shapes[2]  # the pair is encoded like any message
