@@ -10,7 +10,7 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from api.routes.console.common import CurrentDep, db, page_router, render, require
+from api.routes.console.common import CurrentDep, db, iso_date, page_router, render, require
 from core.db.models import AuditLog
 from core.staff.audit import AuditFilter, audit_actions, search_audit
 
@@ -19,12 +19,8 @@ Text = Annotated[str | None, Query(max_length=128)]
 
 
 def _day(value: str | None) -> dt.datetime | None:
-    try:
-        return (
-            dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), dt.UTC) if value else None
-        )
-    except ValueError:
-        return None
+    day = iso_date(value)
+    return dt.datetime.combine(day, dt.time(), dt.UTC) if day else None
 
 
 @router.get("/audit", response_class=HTMLResponse)

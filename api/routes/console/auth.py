@@ -9,34 +9,20 @@ from fastapi import Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from api.routes.console.common import (
-    CSRF_FAILED_ZH,
-    LOGIN_CSRF_COOKIE,
-    ROOT,
-    SESSION_COOKIE,
-    CsrfField,
-    CurrentDep,
-    check_csrf,
-    db,
-    page_router,
-    record,
-    render,
-    secure_cookies,
-    set_session_cookie,
-    settings_of,
-)
+from api.routes.console import common
+from api.routes.console.common import CsrfField, CurrentDep, PasswordField, PostDep
 from api.routes.widget import client_tag
 from core.db.throttle import Budget, get_throttle
 from core.staff import sessions as console_session
 from core.staff import users as staff
 
-router = page_router()
+router = common.page_router()
 
 
 @router.get("/static/console.css")
 async def console_css() -> FileResponse:
     """The console's stylesheet (no inline styles, so the CSP can forbid them)."""
-    return FileResponse(ROOT / "static" / "console.css", media_type="text/css")
+    return FileResponse(common.ROOT / "static" / "console.css", media_type="text/css")
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -47,16 +33,16 @@ async def login_page(request: Request) -> HTMLResponse:
 
 def _login_form(request: Request, error: str | None = None, status_code: int = 200) -> HTMLResponse:
     token = console_session.new_csrf()
-    response = render(
+    response = common.render(
         request, "login.html", None, status_code=status_code, login_csrf=token, error=error
     )
     response.set_cookie(
-        LOGIN_CSRF_COOKIE,
+        common.LOGIN_CSRF_COOKIE,
         token,
         max_age=3600,
         path="/console",
         httponly=True,
-        secure=secure_cookies(request),
+        secure=common.secure_cookies(request),
         samesite="strict",
     )
     return response
@@ -66,14 +52,14 @@ def _login_form(request: Request, error: str | None = None, status_code: int = 2
 async def login(
     request: Request,
     username: Annotated[str, Form(max_length=64)] = "",
-    password: Annotated[str, Form(max_length=256)] = "",
+    password: PasswordField = "",
     csrf_token: CsrfField = None,
 ) -> Response:
     """Check credentials; lock the name after repeated failures, throttle the address."""
-    if not console_session.tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
-        raise HTTPException(403, CSRF_FAILED_ZH)
+    if not console_session.tokens_match(request.cookies.get(common.LOGIN_CSRF_COOKIE), csrf_token):
+        raise HTTPException(403, common.CSRF_FAILED_ZH)
     now = dt.datetime.now(dt.UTC)
-    settings = settings_of(request)
+    settings = common.settings_of(request)
     throttle = get_throttle(settings.redis_url)
     per_address = Budget(
         f"login:addr:{client_tag(request, settings)}",
@@ -84,24 +70,24 @@ async def login(
     def attempt(session: Session) -> tuple[staff.Staff | str, str | None]:
         reservation = throttle.reserve(session, [per_address], now)
         if not reservation.ok:
-            record(session, username[:64] or "-", "login_throttled", None)
+            common.record(session, username[:64] or "-", "login_throttled", None)
             return "throttled", None
         try:
             user = staff.authenticate(session, username, password, now)
         except staff.AccountLocked:
-            record(session, username[:64] or "-", "login_locked", None)
+            common.record(session, username[:64] or "-", "login_locked", None)
             return "locked", None
         except staff.LoginFailed:
-            record(session, username[:64] or "-", "login_failed", None)
+            common.record(session, username[:64] or "-", "login_failed", None)
             return "failed", None
         throttle.release(session, reservation)
         token, _ = console_session.open_session(
             session, user.id, now, settings.console_session_max_s
         )
-        record(session, user.username, "login", None)
+        common.record(session, user.username, "login", None)
         return user, token
 
-    result, token = await db(request, attempt)
+    result, token = await common.db(request, attempt)
     if result == "throttled":
         return _login_form(request, "此网络地址的登录尝试过多，请稍后再试。", 429)
     if result == "locked":
@@ -111,46 +97,46 @@ async def login(
     if not isinstance(result, staff.Staff) or token is None:
         return _login_form(request, "用户名或密码错误。", 401)
     response = RedirectResponse("/console", status_code=303)
-    set_session_cookie(request, response, token)
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
+    common.set_session_cookie(request, response, token)
+    response.delete_cookie(common.LOGIN_CSRF_COOKIE, path="/console")
     return response
 
 
 @router.post("/logout")
-async def logout(request: Request, current: CurrentDep, csrf_token: CsrfField = None) -> Response:
+async def logout(post: PostDep) -> Response:
     """End the session (server-side: the cookie cannot be replayed)."""
-    check_csrf(current, csrf_token)
+    me = post.actor()
 
     def work(session: Session) -> None:
-        console_session.revoke(session, current.session.id, dt.datetime.now(dt.UTC))
-        record(session, current.staff.username, "logout", None)
+        console_session.revoke(session, post.current.session.id, dt.datetime.now(dt.UTC))
+        common.record(session, me.username, "logout", None)
 
-    await db(request, work)
+    await common.db(post.request, work)
     response = RedirectResponse("/console/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/console")
+    response.delete_cookie(common.SESSION_COOKIE, path="/console")
     return response
 
 
 @router.get("/password", response_class=HTMLResponse)
 async def password_page(request: Request, current: CurrentDep) -> HTMLResponse:
     """Change one's own password."""
-    return render(request, "password.html", current, error=None, done=False)
+    return common.render(request, "password.html", current, error=None, done=False)
 
 
 @router.post("/password", response_class=HTMLResponse)
 async def change_password(
-    request: Request,
-    current: CurrentDep,
-    old_password: Annotated[str, Form(max_length=256)] = "",
-    new_password: Annotated[str, Form(max_length=256)] = "",
-    repeat_password: Annotated[str, Form(max_length=256)] = "",
-    csrf_token: CsrfField = None,
+    post: PostDep,
+    old_password: PasswordField = "",
+    new_password: PasswordField = "",
+    repeat_password: PasswordField = "",
 ) -> HTMLResponse:
     """Check the current password, set the new one, end every other session of this user."""
-    check_csrf(current, csrf_token)
+    me = post.actor()
+    request, current = post.request, post.current
     if new_password != repeat_password:
-        return render(request, "password.html", current, 422, error="两次输入的新密码不一致。")
-    me = current.staff
+        return common.render(
+            request, "password.html", current, 422, error="两次输入的新密码不一致。"
+        )
 
     def work(session: Session) -> str | None:
         try:
@@ -164,10 +150,10 @@ async def change_password(
             )
         except staff.StaffError as exc:
             return str(exc)
-        record(session, me.username, "change_password", f"user:{me.username}")
+        common.record(session, me.username, "change_password", f"user:{me.username}")
         return None
 
-    problem = await db(request, work)
+    problem = await common.db(request, work)
     if problem is not None:
-        return render(request, "password.html", current, 422, error=problem)
-    return render(request, "password.html", current, error=None, done=True)
+        return common.render(request, "password.html", current, 422, error=problem)
+    return common.render(request, "password.html", current, error=None, done=True)

@@ -190,6 +190,7 @@ async def current_staff(request: Request) -> Current:
 
 CurrentDep = Annotated[Current, Depends(current_staff)]
 CsrfField = Annotated[str | None, Form()]
+PasswordField = Annotated[str, Form(max_length=256)]
 
 
 def require(current: Current, role: str) -> None:
@@ -211,6 +212,31 @@ def form_actor(current: Current, csrf_token: str | None, role: str | None = None
         require(current, role)
     check_csrf(current, csrf_token)
     return current.staff
+
+
+@dataclass(frozen=True)
+class Post:
+    """A console form post: the request, the logged-in staff member and the form's CSRF token.
+
+    The token is checked by `actor`, in the route, so a form the route's own validation rejects
+    still gets 422 first, as when each route took the token itself."""
+
+    request: Request
+    current: Current
+    csrf_token: str | None
+
+    def actor(self, role: str | None = None) -> staff.Staff:
+        """The staff member behind the post, after the role check (when `role` is given) and
+        the CSRF check (403 on either)."""
+        return form_actor(self.current, self.csrf_token, role)
+
+
+async def form_post(request: Request, current: CurrentDep, csrf_token: CsrfField = None) -> Post:
+    """What every console form post starts from (a FastAPI dependency)."""
+    return Post(request, current, csrf_token)
+
+
+PostDep = Annotated[Post, Depends(form_post)]
 
 
 async def apply_change(
@@ -257,6 +283,14 @@ def _browser_lang(request: Request) -> str:
     """Before login: English when the browser prefers it over Chinese."""
     accepted = request.headers.get("accept-language", "").lower()
     return "en" if accepted.startswith("en") else "zh"
+
+
+def iso_date(value: str | None) -> dt.date | None:
+    """A filter's date (YYYY-MM-DD); None when empty or not a date."""
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def t(current: Current | None, text: str) -> str:

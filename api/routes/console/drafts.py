@@ -3,63 +3,71 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from api.routes.console.common import (
-    CsrfField,
-    Current,
-    CurrentDep,
-    apply_change,
-    db,
-    form_actor,
-    page_router,
-    record,
-    render,
-    require,
-    settings_of,
-)
+from api.routes.console import common
+from api.routes.console.common import Current, CurrentDep, Post, PostDep
 from api.routes.console.tickets import ticket_view
 from core.kb import drafts
 from core.kb.topics import TOPICS
 
-router = page_router()
+router = common.page_router()
 
 
 @router.post("/tickets/{ticket_id}/draft")
-async def draft_from_ticket(
-    request: Request, current: CurrentDep, ticket_id: int, csrf_token: CsrfField = None
-) -> Response:
+async def draft_from_ticket(post: PostDep, ticket_id: int) -> Response:
     """Start a KB draft from a resolved ticket."""
-    me = form_actor(current, csrf_token, "editor")
+    me = post.actor("editor")
 
     def work(session: Session) -> int:
         draft = drafts.draft_from_ticket(session, ticket_id, me.username)
-        record(session, me.username, "create_kb_draft", f"draft:{draft.id}", ticket=ticket_id)
+        common.record(
+            session, me.username, "create_kb_draft", f"draft:{draft.id}", ticket=ticket_id
+        )
         return draft.id
 
-    return await apply_change(
-        request,
+    return await open_draft(
+        post,
+        work,
+        lambda exc: ticket_view(post.request, post.current, ticket_id, error=str(exc), status=409),
+    )
+
+
+async def open_draft(
+    post: Post,
+    work: Callable[[Session], int],
+    refused: Callable[[drafts.DraftError], Response | Awaitable[Response]],
+) -> Response:
+    """Run `work` (it starts or finds a draft and gives its id), then go to that draft; a refused
+    draft shows `refused(error)` instead."""
+    return await common.apply_change(
+        post.request,
         work,
         lambda draft_id: f"/console/drafts/{draft_id}",
         drafts.DraftError,
-        lambda exc: ticket_view(request, current, ticket_id, error=str(exc), status=409),
+        refused,
     )
 
 
 @router.get("/drafts", response_class=HTMLResponse)
 async def drafts_page(request: Request, current: CurrentDep) -> HTMLResponse:
     """All KB drafts."""
-    require(current, "editor")
-    return render(request, "drafts.html", current, drafts=await db(request, drafts.list_drafts))
+    common.require(current, "editor")
+    return common.render(
+        request, "drafts.html", current, drafts=await common.db(request, drafts.list_drafts)
+    )
 
 
 def draft_error_page(request: Request, current: Current, problems: list[str]) -> HTMLResponse:
     """The drafts list with why a draft could not be started (409)."""
-    return render(request, "drafts.html", current, status_code=409, drafts=[], problems=problems)
+    return common.render(
+        request, "drafts.html", current, status_code=409, drafts=[], problems=problems
+    )
 
 
 async def _draft_page(
@@ -70,10 +78,10 @@ async def _draft_page(
     sources_text: str | None = None,
 ) -> HTMLResponse:
     """The draft form; after a refused save, `sources_text` keeps what the editor typed."""
-    draft = await db(request, drafts.find_draft, draft_id)
+    draft = await common.db(request, drafts.find_draft, draft_id)
     if draft is None:
         raise HTTPException(404, "草稿不存在。")
-    return render(
+    return common.render(
         request,
         "draft.html",
         current,
@@ -90,14 +98,13 @@ async def _draft_page(
 @router.get("/drafts/{draft_id}", response_class=HTMLResponse)
 async def draft_page(request: Request, current: CurrentDep, draft_id: int) -> HTMLResponse:
     """Edit, approve or reject one draft."""
-    require(current, "editor")
+    common.require(current, "editor")
     return await _draft_page(request, current, draft_id)
 
 
 @router.post("/drafts/{draft_id}")
 async def save_draft(
-    request: Request,
-    current: CurrentDep,
+    post: PostDep,
     draft_id: int,
     kb_id: Annotated[str, Form(max_length=64)] = "",
     topic: Annotated[str, Form(max_length=32)] = "",
@@ -106,34 +113,34 @@ async def save_draft(
     answer: Annotated[str, Form(max_length=10000)] = "",
     sources: Annotated[str, Form(max_length=5000)] = "",
     action: Annotated[str, Form(max_length=16)] = "save",
-    csrf_token: CsrfField = None,
 ) -> Response:
     """Save the form; with action=approve also validate and write the entry to kb/."""
-    me = form_actor(current, csrf_token, "editor")
+    me = post.actor("editor")
+    request = post.request
     fields = drafts.DraftFields(
         kb_id, topic, title, questions.splitlines(), answer, drafts.parse_sources(sources)
     )
-    kb_dir = settings_of(request).kb_dir
+    kb_dir = common.settings_of(request).kb_dir
 
     def work(session: Session) -> None:
         drafts.update_draft(session, draft_id, fields, drafts.load_source_policy(kb_dir))
-        record(session, me.username, "save_kb_draft", f"draft:{draft_id}")
+        common.record(session, me.username, "save_kb_draft", f"draft:{draft_id}")
 
     def approve(session: Session) -> None:
         path = drafts.approve_draft(session, draft_id, kb_dir, me.username, dt.date.today())
-        record(session, me.username, "approve_kb_draft", f"draft:{draft_id}", file=path.name)
+        common.record(session, me.username, "approve_kb_draft", f"draft:{draft_id}", file=path.name)
 
     def reject(session: Session) -> None:
         drafts.reject_draft(session, draft_id)
-        record(session, me.username, "reject_kb_draft", f"draft:{draft_id}")
+        common.record(session, me.username, "reject_kb_draft", f"draft:{draft_id}")
 
     try:
         if action == "reject":
-            await db(request, reject)
+            await common.db(request, reject)
         else:
-            await db(request, work)
+            await common.db(request, work)
             if action == "approve":
-                await db(request, approve)
+                await common.db(request, approve)
     except drafts.DraftError as exc:
-        return await _draft_page(request, current, draft_id, exc.problems, sources)
+        return await _draft_page(request, post.current, draft_id, exc.problems, sources)
     return RedirectResponse(f"/console/drafts/{draft_id}", status_code=303)

@@ -3,28 +3,19 @@ saved replies (admins keep them here)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from api.routes.console.common import (
-    CsrfField,
-    Current,
-    CurrentDep,
-    apply_change,
-    db,
-    form_actor,
-    page_router,
-    record,
-    render,
-    require,
-)
+from api.routes.console import common
+from api.routes.console.common import Current, CurrentDep, Post, PostDep
 from core.handoff import saved_replies
 from core.services import get_index, get_kb
 
-router = page_router()
+router = common.page_router()
 MAX_HITS = 8
 
 
@@ -47,56 +38,58 @@ async def kb_search(current: CurrentDep, q: str = "", lang: str = "zh") -> JSONR
 @router.get("/replies", response_class=HTMLResponse)
 async def replies_page(request: Request, current: CurrentDep) -> HTMLResponse:
     """Saved replies (admins add and delete them)."""
-    require(current, "admin")
+    common.require(current, "admin")
     return await _page(request, current)
 
 
 async def _page(
     request: Request, current: Current, error: str | None = None, status: int = 200
 ) -> HTMLResponse:
-    items = await db(request, saved_replies.list_saved_replies)
-    return render(request, "replies.html", current, replies=items, error=error, status_code=status)
+    items = await common.db(request, saved_replies.list_saved_replies)
+    return common.render(
+        request, "replies.html", current, replies=items, error=error, status_code=status
+    )
 
 
 @router.post("/replies")
 async def add_reply(
-    request: Request,
-    current: CurrentDep,
+    post: PostDep,
     title: Annotated[str, Form(max_length=200)] = "",
     text: Annotated[str, Form(max_length=4000)] = "",
-    csrf_token: CsrfField = None,
 ) -> Response:
     """Add a saved reply."""
-    me = form_actor(current, csrf_token, "admin")
 
-    def work(session: Session) -> None:
-        reply = saved_replies.add_saved_reply(session, title, text, me.username)
-        record(session, me.username, "add_saved_reply", f"saved_reply:{reply.id}")
+    def change(session: Session, me: str) -> str:
+        return f"saved_reply:{saved_replies.add_saved_reply(session, title, text, me).id}"
 
-    return await apply_change(
-        request,
-        work,
-        "/console/replies",
-        saved_replies.SavedReplyError,
-        lambda exc: _page(request, current, error=str(exc), status=422),
-    )
+    return await _change(post, "add_saved_reply", change, 422)
 
 
 @router.post("/replies/{reply_id}/delete")
-async def delete_reply(
-    request: Request, current: CurrentDep, reply_id: int, csrf_token: CsrfField = None
-) -> Response:
+async def delete_reply(post: PostDep, reply_id: int) -> Response:
     """Remove a saved reply."""
-    me = form_actor(current, csrf_token, "admin")
+
+    def change(session: Session, _: str) -> str:
+        saved_replies.delete_saved_reply(session, reply_id)
+        return f"saved_reply:{reply_id}"
+
+    return await _change(post, "delete_saved_reply", change, 404)
+
+
+async def _change(
+    post: Post, action: str, change: Callable[[Session, str], str], status: int
+) -> Response:
+    """Change the saved replies as an admin and audit it (on the target `change` returns, given
+    the admin's name); a refused change shows the page again with why, with `status`."""
+    me = post.actor("admin")
 
     def work(session: Session) -> None:
-        saved_replies.delete_saved_reply(session, reply_id)
-        record(session, me.username, "delete_saved_reply", f"saved_reply:{reply_id}")
+        common.record(session, me.username, action, change(session, me.username))
 
-    return await apply_change(
-        request,
+    return await common.apply_change(
+        post.request,
         work,
         "/console/replies",
         saved_replies.SavedReplyError,
-        lambda exc: _page(request, current, error=str(exc), status=404),
+        lambda exc: _page(post.request, post.current, error=str(exc), status=status),
     )

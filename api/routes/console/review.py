@@ -8,30 +8,21 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from api.routes.console.common import (
-    CsrfField,
-    CurrentDep,
-    apply_change,
-    form_actor,
-    page_router,
-    record,
-    render,
-    require,
-    settings_of,
-)
-from api.routes.console.drafts import draft_error_page
+from api.routes.console import common
+from api.routes.console.common import CurrentDep, PostDep
+from api.routes.console.drafts import draft_error_page, open_draft
 from core.kb import countries, drafts
 from core.kb.loader import KBError
 from core.services import get_kb
 
-router = page_router()
+router = common.page_router()
 
 
 @router.get("/review", response_class=HTMLResponse)
 async def review_page(request: Request, current: CurrentDep) -> HTMLResponse:
     """Entries and countries due for review, oldest first."""
-    require(current, "editor")
-    settings = settings_of(request)
+    common.require(current, "editor")
+    settings = common.settings_of(request)
     today = countries.today()
     entries = drafts.entries_due(get_kb(), today, settings.kb_review_after_days)
     try:
@@ -39,7 +30,7 @@ async def review_page(request: Request, current: CurrentDep) -> HTMLResponse:
         due = sorted(countries.due_for_review(table, today), key=lambda c: (c.checked, c.code))
     except (KBError, OSError):
         due = []
-    return render(
+    return common.render(
         request,
         "review.html",
         current,
@@ -51,22 +42,16 @@ async def review_page(request: Request, current: CurrentDep) -> HTMLResponse:
 
 
 @router.post("/review/{kb_id}")
-async def start_review(
-    request: Request, current: CurrentDep, kb_id: str, csrf_token: CsrfField = None
-) -> Response:
+async def start_review(post: PostDep, kb_id: str) -> Response:
     """Open (or reuse) the review draft of an entry and go to it."""
-    me = form_actor(current, csrf_token, "editor")
+    me = post.actor("editor")
     kb = get_kb()
 
     def work(session: Session) -> int:
         draft = drafts.draft_for_review(session, kb, kb_id, me.username)
-        record(session, me.username, "start_kb_review", f"draft:{draft.id}", kb_id=kb_id)
+        common.record(session, me.username, "start_kb_review", f"draft:{draft.id}", kb_id=kb_id)
         return draft.id
 
-    return await apply_change(
-        request,
-        work,
-        lambda draft_id: f"/console/drafts/{draft_id}",
-        drafts.DraftError,
-        lambda exc: draft_error_page(request, current, exc.problems),
+    return await open_draft(
+        post, work, lambda exc: draft_error_page(post.request, post.current, exc.problems)
     )

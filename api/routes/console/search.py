@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from api.routes.console.common import CurrentDep, db, page_router, render
+from api.routes.console.common import CurrentDep, db, iso_date, page_router, render
 from core.handoff import search
 
 router = page_router()
-
-
-def _date(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -35,8 +26,8 @@ async def search_page(
         text=q[:200],
         channel=channel[:16],
         topic=topic[:64],
-        date_from=_date(date_from),
-        date_to=_date(date_to),
+        date_from=iso_date(date_from),
+        date_to=iso_date(date_to),
     )
     tz = request.app.state.office_hours.tz
     results = None if query.empty else await db(request, search.search_tickets, query, tz)

@@ -12,37 +12,28 @@ from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from api.routes.console.common import (
-    CsrfField,
-    Current,
-    CurrentDep,
-    apply_change,
-    db,
-    form_actor,
-    page_router,
-    record,
-    render,
-    settings_of,
-    t,
-)
+from api.routes.console import common
+from api.routes.console.common import Current, CurrentDep, Post, PostDep
 from core.conversation.rasa_client import RasaUnavailable
-from core.db.models import HandoffTicket
+from core.db.models import HandoffMessage, HandoffTicket
 from core.db.utc import aware
 from core.handoff import assign, console, history, ratings, saved_replies, search, store
 from core.handoff import tickets as handoff
+from core.staff.users import Staff
 
 logger = logging.getLogger(__name__)
-router = page_router()
+router = common.page_router()
+MessageText = Annotated[str, Form(max_length=4000)]
 
 
 @router.get("", response_class=HTMLResponse)
 async def queue(request: Request, current: CurrentDep) -> HTMLResponse:
     """Open tickets (emergencies first) and recently closed ones; the table stays live."""
     now = dt.datetime.now(dt.UTC)
-    items = await db(request, console.list_queue, now)
-    closed = await db(request, store.recently_closed, 20)
+    items = await common.db(request, console.list_queue, now)
+    closed = await common.db(request, store.recently_closed, 20)
     hours = request.app.state.office_hours
-    return render(
+    return common.render(
         request,
         "queue.html",
         current,
@@ -56,23 +47,23 @@ async def queue(request: Request, current: CurrentDep) -> HTMLResponse:
 @router.get("/fragments/queue", response_class=HTMLResponse)
 async def queue_fragment(request: Request, current: CurrentDep) -> HTMLResponse:
     """The queue table alone (the queue page swaps it in every few seconds)."""
-    items = await db(request, console.list_queue, dt.datetime.now(dt.UTC))
-    return render(request, "_queue.html", current, items=items)
+    items = await common.db(request, console.list_queue, dt.datetime.now(dt.UTC))
+    return common.render(request, "_queue.html", current, items=items)
 
 
 @router.get("/live")
 async def live(request: Request, current: CurrentDep) -> JSONResponse:
     """Open tickets as the alerts watch them: id, priority, state (no citizen text)."""
-    items = await db(request, console.list_queue, dt.datetime.now(dt.UTC))
+    items = await common.db(request, console.list_queue, dt.datetime.now(dt.UTC))
     return JSONResponse(
         {
-            "poll_s": settings_of(request).console_poll_s,
+            "poll_s": common.settings_of(request).console_poll_s,
             "tickets": [{"id": i.id, "priority": i.priority, "state": i.state} for i in items],
             "labels": {
-                "new": t(current, "新工单"),
-                "urgent": t(current, "紧急工单"),
-                "escalated": t(current, "工单升级为紧急"),
-                "on": t(current, "提醒已开启"),
+                "new": common.t(current, "新工单"),
+                "urgent": common.t(current, "紧急工单"),
+                "escalated": common.t(current, "工单升级为紧急"),
+                "on": common.t(current, "提醒已开启"),
             },
         }
     )
@@ -82,7 +73,9 @@ async def live(request: Request, current: CurrentDep) -> JSONResponse:
 async def ticket_page(request: Request, current: CurrentDep, ticket_id: int) -> HTMLResponse:
     """One ticket: the conversation so far (bot tracker + ticket messages) and the actions.
     Opening it is audited (who read which conversation); its live fragment is not."""
-    await db(request, record, current.staff.username, "view_ticket", f"ticket:{ticket_id}")
+    await common.db(
+        request, common.record, current.staff.username, "view_ticket", f"ticket:{ticket_id}"
+    )
     return await ticket_view(request, current, ticket_id)
 
 
@@ -111,9 +104,9 @@ async def ticket_view(
     status: int = 200,
     template: str = "ticket.html",
 ) -> HTMLResponse:
-    ticket = await db(request, store.load_ticket, ticket_id)
+    ticket = await common.db(request, store.load_ticket, ticket_id)
     if ticket is None:
-        raise HTTPException(404, t(current, "工单不存在。"))
+        raise HTTPException(404, common.t(current, "工单不存在。"))
     tracker_error = None
     try:
         events = await request.app.state.relay.rasa.tracker_events(ticket.sender_id)
@@ -122,8 +115,8 @@ async def ticket_view(
     items = history.merge(
         history.tracker_items(events), history.ticket_items(ticket.messages, notes=True)
     )
-    extras = await db(request, _ticket_extras, ticket_id)
-    return render(
+    extras = await common.db(request, _ticket_extras, ticket_id)
+    return common.render(
         request,
         template,
         current,
@@ -138,97 +131,87 @@ async def ticket_view(
 
 
 async def _ticket_action(
-    request: Request, current: Current, ticket_id: int, fn: Callable[[Session], Any]
+    post: Post, ticket_id: int, action: str, change: Callable[[Session, Staff], dict[str, Any]]
 ) -> Response:
-    return await apply_change(
-        request,
-        fn,
+    """Run one staff action on a ticket as the post's sender and audit it, with the detail the
+    change returns; a refused action shows the ticket again with why (409)."""
+    me = post.actor()
+
+    def work(session: Session) -> None:
+        detail = change(session, me)
+        common.record(session, me.username, action, f"ticket:{ticket_id}", **detail)
+
+    return await common.apply_change(
+        post.request,
+        work,
         f"/console/tickets/{ticket_id}",
         handoff.TicketError,
-        lambda exc: ticket_view(request, current, ticket_id, error=str(exc), status=409),
+        lambda exc: ticket_view(post.request, post.current, ticket_id, error=str(exc), status=409),
     )
 
 
 @router.post("/tickets/{ticket_id}/claim")
-async def claim(
-    request: Request, current: CurrentDep, ticket_id: int, csrf_token: CsrfField = None
-) -> Response:
+async def claim(post: PostDep, ticket_id: int) -> Response:
     """Take the ticket."""
-    me = form_actor(current, csrf_token)
 
-    def work(session: Session) -> None:
+    def change(session: Session, me: Staff) -> dict[str, Any]:
         handoff.claim_ticket(session, ticket_id, me.username, dt.datetime.now(dt.UTC))
-        record(session, me.username, "claim_ticket", f"ticket:{ticket_id}")
+        return {}
 
-    return await _ticket_action(request, current, ticket_id, work)
+    return await _ticket_action(post, ticket_id, "claim_ticket", change)
+
+
+async def _add_message(
+    post: Post, ticket_id: int, action: str, write: Callable[[Session, Staff], HandoffMessage]
+) -> Response:
+    """Add a message to the ticket (a reply or an internal note), audited with its id."""
+    return await _ticket_action(post, ticket_id, action, lambda s, me: {"message": write(s, me).id})
 
 
 @router.post("/tickets/{ticket_id}/reply")
-async def reply(
-    request: Request,
-    current: CurrentDep,
-    ticket_id: int,
-    text: Annotated[str, Form(max_length=4000)] = "",
-    csrf_token: CsrfField = None,
-) -> Response:
+async def reply(post: PostDep, ticket_id: int, text: MessageText = "") -> Response:
     """Reply to the citizen (through the outbox of the ticket's channel)."""
-    me = form_actor(current, csrf_token)
 
-    def work(session: Session) -> None:
-        message = handoff.reply_to_ticket(session, ticket_id, me.id, me.username, text)
-        record(session, me.username, "reply", f"ticket:{ticket_id}", message=message.id)
+    def write(session: Session, me: Staff) -> HandoffMessage:
+        return handoff.reply_to_ticket(session, ticket_id, me.id, me.username, text)
 
-    return await _ticket_action(request, current, ticket_id, work)
+    return await _add_message(post, ticket_id, "reply", write)
 
 
 @router.post("/tickets/{ticket_id}/note")
-async def note(
-    request: Request,
-    current: CurrentDep,
-    ticket_id: int,
-    text: Annotated[str, Form(max_length=4000)] = "",
-    csrf_token: CsrfField = None,
-) -> Response:
+async def note(post: PostDep, ticket_id: int, text: MessageText = "") -> Response:
     """Internal note (never sent to the citizen)."""
-    me = form_actor(current, csrf_token)
 
-    def work(session: Session) -> None:
-        message = handoff.add_note(session, ticket_id, me.id, text)
-        record(session, me.username, "note", f"ticket:{ticket_id}", message=message.id)
+    def write(session: Session, me: Staff) -> HandoffMessage:
+        return handoff.add_note(session, ticket_id, me.id, text)
 
-    return await _ticket_action(request, current, ticket_id, work)
+    return await _add_message(post, ticket_id, "note", write)
 
 
 @router.post("/tickets/{ticket_id}/transfer")
 async def transfer(
-    request: Request,
-    current: CurrentDep,
-    ticket_id: int,
-    to: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: CsrfField = None,
+    post: PostDep, ticket_id: int, to: Annotated[str, Form(max_length=64)] = ""
 ) -> Response:
     """Assign a queued ticket, or hand one's own (admins: any) claimed ticket, to another."""
-    me = form_actor(current, csrf_token)
 
-    def work(session: Session) -> None:
+    def change(session: Session, me: Staff) -> dict[str, Any]:
         ticket = assign.transfer_ticket(
             session, ticket_id, me.username, to, dt.datetime.now(dt.UTC), admin=me.can("admin")
         )
-        record(session, me.username, "transfer_ticket", f"ticket:{ticket_id}", to=ticket.claimed_by)
+        return {"to": ticket.claimed_by}
 
-    return await _ticket_action(request, current, ticket_id, work)
+    return await _ticket_action(post, ticket_id, "transfer_ticket", change)
 
 
 @router.post("/tickets/{ticket_id}/close")
-async def close(
-    request: Request, current: CurrentDep, ticket_id: int, csrf_token: CsrfField = None
-) -> Response:
+async def close(post: PostDep, ticket_id: int) -> Response:
     """Resume the bot for the citizen, close the ticket, ask the citizen for a 1–5 rating.
 
     An agent cannot close a ticket another agent holds (admins can)."""
-    me = form_actor(current, csrf_token)
+    me = post.actor()
+    request, current = post.request, post.current
     try:
-        ticket = await db(request, handoff.get_open_ticket, ticket_id)
+        ticket = await common.db(request, handoff.get_open_ticket, ticket_id)
         assign.ensure_can_close(ticket, me.username, admin=me.can("admin"))
     except handoff.TicketError as exc:
         return await ticket_view(request, current, ticket_id, error=str(exc), status=409)
@@ -244,11 +227,11 @@ async def close(
             status=503,
         )
 
-    def work(session: Session) -> None:
+    def change(session: Session, me: Staff) -> dict[str, Any]:
         held = handoff.get_open_ticket(session, ticket_id)
         assign.ensure_can_close(held, me.username, admin=me.can("admin"))
         closed = handoff.close_open_ticket(session, ticket_id, dt.datetime.now(dt.UTC))
         ratings.request_rating(session, closed)
-        record(session, me.username, "close_ticket", f"ticket:{ticket_id}")
+        return {}
 
-    return await _ticket_action(request, current, ticket_id, work)
+    return await _ticket_action(post, ticket_id, "close_ticket", change)

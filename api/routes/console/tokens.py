@@ -9,22 +9,11 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from api.routes.console.common import (
-    CsrfField,
-    Current,
-    CurrentDep,
-    apply_change,
-    check_csrf,
-    db,
-    form_actor,
-    page_router,
-    record,
-    render,
-    require,
-)
+from api.routes.console import common
+from api.routes.console.common import Current, CurrentDep, PostDep
 from core.staff import tokens
 
-router = page_router()
+router = common.page_router()
 
 
 async def _page(
@@ -35,8 +24,8 @@ async def _page(
     error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    rows = await db(request, tokens.list_tokens)
-    return render(
+    rows = await common.db(request, tokens.list_tokens)
+    return common.render(
         request,
         "tokens.html",
         current,
@@ -51,50 +40,45 @@ async def _page(
 @router.get("/tokens", response_class=HTMLResponse)
 async def tokens_page(request: Request, current: CurrentDep) -> HTMLResponse:
     """Every token with its role, creation, last use and state (never the token)."""
-    require(current, "admin")
+    common.require(current, "admin")
     return await _page(request, current)
 
 
 @router.post("/tokens", response_class=HTMLResponse)
 async def create_token(
-    request: Request,
-    current: CurrentDep,
+    post: PostDep,
     name: Annotated[str, Form(min_length=1, max_length=64)] = "",
     role: Annotated[str, Form(max_length=16)] = "integration",
-    csrf_token: CsrfField = None,
 ) -> HTMLResponse:
     """Create a token and show it once."""
-    require(current, "admin")
-    check_csrf(current, csrf_token)
+    me = post.actor("admin")
+    request, current = post.request, post.current
     if role not in tokens.ROLES or not name.strip():
         return await _page(
             request, current, error="名称不能为空，角色须为 integration 或 staff。", status=422
         )
-    me = current.staff
 
     def work(session: Session) -> str:
         token = tokens.create_token(session, name.strip(), role)
-        record(session, me.username, "create_token", name.strip(), role=role)
+        common.record(session, me.username, "create_token", name.strip(), role=role)
         return token
 
-    return await _page(request, current, new_token=await db(request, work))
+    return await _page(request, current, new_token=await common.db(request, work))
 
 
 @router.post("/tokens/{token_id}/revoke")
-async def revoke_token(
-    request: Request, current: CurrentDep, token_id: int, csrf_token: CsrfField = None
-) -> Response:
+async def revoke_token(post: PostDep, token_id: int) -> Response:
     """Revoke a token: the next request with it gets 401."""
-    me = form_actor(current, csrf_token, "admin")
+    me = post.actor("admin")
 
     def work(session: Session) -> None:
         token = tokens.revoke_token(session, token_id, dt.datetime.now(dt.UTC))
-        record(session, me.username, "revoke_token", f"token:{token.id}", name=token.name)
+        common.record(session, me.username, "revoke_token", f"token:{token.id}", name=token.name)
 
-    return await apply_change(
-        request,
+    return await common.apply_change(
+        post.request,
         work,
         "/console/tokens",
         ValueError,
-        lambda _: _page(request, current, error="没有这个令牌。", status=404),
+        lambda _: _page(post.request, post.current, error="没有这个令牌。", status=404),
     )

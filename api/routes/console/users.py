@@ -11,30 +11,21 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from api.routes.console.common import (
-    CsrfField,
-    Current,
-    CurrentDep,
-    apply_change,
-    db,
-    form_actor,
-    page_router,
-    record,
-    render,
-    require,
-)
+from api.routes.console import common
+from api.routes.console.common import Current, CurrentDep, PasswordField, Post, PostDep
 from core.db.models import StaffUser
 from core.db.utc import aware
 from core.staff import store as staff_store
 from core.staff import users as staff
 
-router = page_router()
+router = common.page_router()
+Change = Callable[[Session, dt.datetime], Any]  # one change to a user at a time; returns the user
 
 
 @router.get("/users", response_class=HTMLResponse)
 async def users_page(request: Request, current: CurrentDep) -> HTMLResponse:
     """Console users (admins only)."""
-    require(current, "admin")
+    common.require(current, "admin")
     return await _users_page(request, current)
 
 
@@ -46,8 +37,8 @@ async def _users_page(
             session, dt.datetime.now(dt.UTC)
         )
 
-    users, session_counts = await db(request, load)
-    return render(
+    users, session_counts = await common.db(request, load)
+    return common.render(
         request,
         "users.html",
         current,
@@ -63,138 +54,92 @@ async def _users_page(
 
 @router.post("/users")
 async def create_user(
-    request: Request,
-    current: CurrentDep,
+    post: PostDep,
     username: Annotated[str, Form(max_length=64)] = "",
-    password: Annotated[str, Form(max_length=256)] = "",
+    password: PasswordField = "",
     role: Annotated[str, Form(max_length=16)] = "agent",
-    csrf_token: CsrfField = None,
 ) -> Response:
     """Add a console user."""
     return await _manage(
-        request,
-        current,
-        csrf_token,
-        "create_user",
-        lambda s, _: staff.create_user(s, username, password, role),
-        role=role,
+        post, "create_user", lambda s, _: staff.create_user(s, username, password, role), role=role
     )
 
 
 @router.post("/users/{user_id}/unlock")
-async def unlock_user(
-    request: Request, current: CurrentDep, user_id: int, csrf_token: CsrfField = None
-) -> Response:
+async def unlock_user(post: PostDep, user_id: int) -> Response:
     """Clear a login lockout."""
     return await _manage(
-        request,
-        current,
-        csrf_token,
-        "unlock_user",
-        lambda s, _: staff.unlock_user(s, user_id),
-        status=404,
+        post, "unlock_user", lambda s, _: staff.unlock_user(s, user_id), status=404
     )
 
 
 async def _manage(
-    request: Request,
-    current: Current,
-    csrf_token: str | None,
-    action: str,
-    change: Callable[[Session, dt.datetime], Any],
-    status: int = 422,
-    **detail: Any,
+    post: Post, action: str, change: Change, status: int = 422, **detail: Any
 ) -> Response:
     """Run one user-management change as an admin and audit it (the target's name); a refused
     change shows the page again with why, with `status`."""
-    me = form_actor(current, csrf_token, "admin")
+    me = post.actor("admin")
 
     def work(session: Session) -> None:
         user = change(session, dt.datetime.now(dt.UTC))
-        record(session, me.username, action, user.username, **detail)
+        common.record(session, me.username, action, user.username, **detail)
 
-    return await apply_change(
-        request,
+    return await common.apply_change(
+        post.request,
         work,
         "/console/users",
         staff.StaffError,
-        lambda exc: _users_page(request, current, error=str(exc), status=status),
+        lambda exc: _users_page(post.request, post.current, error=str(exc), status=status),
     )
 
 
 @router.post("/users/{user_id}/role")
 async def change_role(
-    request: Request,
-    current: CurrentDep,
-    user_id: int,
-    role: Annotated[str, Form(max_length=16)] = "",
-    csrf_token: CsrfField = None,
+    post: PostDep, user_id: int, role: Annotated[str, Form(max_length=16)] = ""
 ) -> Response:
     """Give a user another role."""
+    by = post.current.staff.id
     return await _manage(
-        request,
-        current,
-        csrf_token,
-        "change_role",
-        lambda s, _: staff.set_role(s, user_id, role, by=current.staff.id),
-        role=role,
+        post, "change_role", lambda s, _: staff.set_role(s, user_id, role, by=by), role=role
+    )
+
+
+async def _set_active(post: Post, user_id: int, active: bool) -> Response:
+    """Deactivate (their sessions end at once) or reactivate a user."""
+    by = post.current.staff.id
+    return await _manage(
+        post,
+        "activate_user" if active else "deactivate_user",
+        lambda s, now: staff.set_active(s, user_id, active, now, by=by),
     )
 
 
 @router.post("/users/{user_id}/deactivate")
-async def deactivate(
-    request: Request, current: CurrentDep, user_id: int, csrf_token: CsrfField = None
-) -> Response:
+async def deactivate(post: PostDep, user_id: int) -> Response:
     """Deactivate a user: their sessions end at once."""
-    return await _manage(
-        request,
-        current,
-        csrf_token,
-        "deactivate_user",
-        lambda s, now: staff.set_active(s, user_id, False, now, by=current.staff.id),
-    )
+    return await _set_active(post, user_id, False)
 
 
 @router.post("/users/{user_id}/activate")
-async def activate(
-    request: Request, current: CurrentDep, user_id: int, csrf_token: CsrfField = None
-) -> Response:
+async def activate(post: PostDep, user_id: int) -> Response:
     """Let a deactivated user log in again."""
-    return await _manage(
-        request,
-        current,
-        csrf_token,
-        "activate_user",
-        lambda s, now: staff.set_active(s, user_id, True, now, by=current.staff.id),
-    )
+    return await _set_active(post, user_id, True)
 
 
 @router.post("/users/{user_id}/password")
-async def reset_password(
-    request: Request,
-    current: CurrentDep,
-    user_id: int,
-    password: Annotated[str, Form(max_length=256)] = "",
-    csrf_token: CsrfField = None,
-) -> Response:
+async def reset_password(post: PostDep, user_id: int, password: PasswordField = "") -> Response:
     """Set a new password for a user; their sessions end."""
     return await _manage(
-        request,
-        current,
-        csrf_token,
-        "reset_password",
-        lambda s, now: staff.reset_password(s, user_id, password, now),
+        post, "reset_password", lambda s, now: staff.reset_password(s, user_id, password, now)
     )
 
 
 @router.post("/users/{user_id}/signout")
-async def sign_out_everywhere(
-    request: Request, current: CurrentDep, user_id: int, csrf_token: CsrfField = None
-) -> Response:
+async def sign_out_everywhere(post: PostDep, user_id: int) -> Response:
     """End every session of a user (a lost laptop, a shared browser)."""
 
     def change(session: Session, now: dt.datetime) -> Any:
         staff.sign_out_everywhere(session, user_id, now)
         return session.get(StaffUser, user_id)
 
-    return await _manage(request, current, csrf_token, "sign_out_everywhere", change)
+    return await _manage(post, "sign_out_everywhere", change)
