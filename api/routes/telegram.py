@@ -12,10 +12,10 @@ import hmac
 import logging
 from typing import Annotated
 
-import httpx
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 
 from api.deps import SettingsDep
+from api.routes.forward import capped_body, forward
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -41,27 +41,12 @@ async def telegram_webhook(
     ):
         logger.warning("telegram_webhook_forbidden", extra={"event": "telegram_webhook_forbidden"})
         raise HTTPException(403, "Forbidden")
-    body = await request.body()
-    if len(body) > MAX_UPDATE_BYTES:
-        raise HTTPException(413, "Payload Too Large")
-    target = f"http://{settings.telegram_webhook_listen}{PATH}"
-    try:
-        async with httpx.AsyncClient(timeout=FORWARD_TIMEOUT_S) as client:
-            forwarded = await client.post(
-                target,
-                content=body,
-                headers={"Content-Type": "application/json", SECRET_HEADER: secret},
-            )
-    except httpx.HTTPError as exc:
-        logger.warning(
-            "telegram_forward_failed",
-            extra={"event": "telegram_forward_failed", "error": type(exc).__name__},
-        )
-        raise HTTPException(503, "Service Unavailable") from exc
-    if forwarded.status_code != 200:
-        logger.warning(
-            "telegram_forward_failed",
-            extra={"event": "telegram_forward_failed", "status": forwarded.status_code},
-        )
-        raise HTTPException(503, "Service Unavailable")
+    body = await capped_body(request, MAX_UPDATE_BYTES)
+    await forward(
+        "telegram_forward_failed",
+        f"http://{settings.telegram_webhook_listen}{PATH}",
+        body,
+        timeout_s=FORWARD_TIMEOUT_S,
+        headers={"Content-Type": "application/json", SECRET_HEADER: secret},
+    )
     return Response(status_code=200)

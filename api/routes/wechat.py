@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import logging
 
-import httpx
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from api.deps import SettingsDep
+from api.routes.forward import capped_body, forward
 from core.hashing import wechat_signature_ok
 from core.settings import Settings
 
@@ -60,30 +60,15 @@ async def wechat_callback(request: Request, settings: SettingsDep) -> Response:
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
         raise HTTPException(413, "Payload Too Large")
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise HTTPException(413, "Payload Too Large")
-    target = f"http://{settings.wechat_listen}{PATH}"
-    try:
-        async with httpx.AsyncClient(timeout=FORWARD_TIMEOUT_S) as client:
-            answer = await client.post(
-                target,
-                params=tuple(request.query_params.multi_items()),  # covariant, unlike a list
-                content=body,
-                headers={"Content-Type": request.headers.get("content-type", "text/xml")},
-            )
-    except httpx.HTTPError as exc:
-        logger.warning(
-            "wechat_forward_failed",
-            extra={"event": "wechat_forward_failed", "error": type(exc).__name__},
-        )
-        raise HTTPException(503, "Service Unavailable") from exc
-    if answer.status_code not in PASSED_THROUGH:
-        logger.warning(
-            "wechat_forward_failed",
-            extra={"event": "wechat_forward_failed", "status": answer.status_code},
-        )
-        raise HTTPException(503, "Service Unavailable")
+    answer = await forward(
+        "wechat_forward_failed",
+        f"http://{settings.wechat_listen}{PATH}",
+        await capped_body(request, MAX_BODY_BYTES),
+        timeout_s=FORWARD_TIMEOUT_S,
+        headers={"Content-Type": request.headers.get("content-type", "text/xml")},
+        params=tuple(request.query_params.multi_items()),
+        accepted=PASSED_THROUGH,
+    )
     return Response(
         answer.content,
         status_code=answer.status_code,
