@@ -7,7 +7,7 @@ import hashlib
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import SettingsDep
 from api.errors import error
+from api.routes.v1 import v1_router
 from core.cases import store
 from core.cases.sync import (
     CaseConflict,
@@ -34,11 +35,9 @@ from core.settings import Settings
 from core.staff.audit import audit
 from core.staff.tokens import find_token, mark_used
 
-router = APIRouter(
-    prefix="/api/v1",
-    tags=["cases"],
-    responses={
-        400: {"description": "Body is not valid JSON"},
+router = v1_router(
+    "cases",
+    {
         401: {"description": "Missing, invalid or revoked token"},
         403: {"description": "The token's role may not do this"},
     },
@@ -136,16 +135,11 @@ class CaseOut(BaseModel):
 
 
 def _out(case: Case, with_events: bool = False) -> dict[str, Any]:
+    """The case as the API shows it (the row's columns CaseOut names; its events on request)."""
+    columns = {name: getattr(case, name) for name in CaseOut.model_fields if name != "events"}
+    events = case.events if with_events else []
     data = CaseOut(
-        reference=case.reference,
-        kind=case.kind,
-        state=case.state,
-        applicant_masked=case.applicant_masked,
-        updated_at=case.updated_at,
-        closed_at=case.closed_at,
-        events=[EventOut(state=e.state, occurred_at=e.occurred_at) for e in case.events]
-        if with_events
-        else [],
+        **columns, events=[EventOut(state=e.state, occurred_at=e.occurred_at) for e in events]
     )
     out: dict[str, Any] = json.loads(data.model_dump_json())
     return out

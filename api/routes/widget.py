@@ -8,15 +8,17 @@ import json
 import re
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.types import DecoratedCallable
 from pydantic import BaseModel, Field
 
 from api.deps import RelayDep, SettingsDep, app_state, request_lang
 from api.errors import error
+from api.routes.v1 import v1_router
 from core.conversation import widget_sessions
 from core.conversation.rasa_client import RasaUnavailable
 from core.conversation.relay import MessageRejected
@@ -57,13 +59,9 @@ async def check_session(request: Request) -> None:
         raise InvalidSession
 
 
-router = APIRouter(
-    prefix="/api/v1",
-    tags=["widget"],
-    responses={
-        400: {"description": "Body is not valid JSON"},
-        401: {"description": "Unknown, forged or expired session id (get one: POST /sessions)"},
-    },
+router = v1_router(
+    "widget",
+    {401: {"description": "Unknown, forged or expired session id (get one: POST /sessions)"}},
     dependencies=[Depends(check_session)],
 )
 SESSIONS_PATH = "/api/v1/sessions"
@@ -347,16 +345,21 @@ async def events(
     )
 
 
-@router.post(
-    "/feedback",
-    status_code=201,
-    response_model=None,
-    summary="👍/👎 on an answer",
-    responses={404: {"description": "Unknown KB id"}},
-)
-async def feedback(
-    body: FeedbackIn, request: Request, relay: RelayDep
-) -> dict[str, str] | JSONResponse:
+def _recording(
+    path: str, summary: str, refusal: dict[int | str, dict[str, Any]]
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """A route that stores one judgement of the citizen's: 201 with RECORDED, or the refusal."""
+    return router.post(
+        path, status_code=201, response_model=None, summary=summary, responses=refusal
+    )
+
+
+RECORDED = {"status": "recorded"}
+Recorded = dict[str, str] | JSONResponse
+
+
+@_recording("/feedback", "👍/👎 on an answer", {404: {"description": "Unknown KB id"}})
+async def feedback(body: FeedbackIn, request: Request, relay: RelayDep) -> Recorded:
     """Store whether an answer helped (anonymous: no session id is stored)."""
 
     def work() -> bool:
@@ -365,19 +368,15 @@ async def feedback(
 
     if not await asyncio.to_thread(work):
         return error(404, "unknown_kb_id", t("api.unknown_kb_id", request_lang(request)))
-    return {"status": "recorded"}
+    return RECORDED
 
 
-@router.post(
+@_recording(
     "/ratings",
-    status_code=201,
-    response_model=None,
-    summary="The citizen's 1–5 rating of the human service (after a ticket is closed)",
-    responses={409: {"description": "Not this conversation's closed ticket, or already rated"}},
+    "The citizen's 1–5 rating of the human service (after a ticket is closed)",
+    {409: {"description": "Not this conversation's closed ticket, or already rated"}},
 )
-async def rating(
-    body: RatingIn, request: Request, relay: RelayDep
-) -> dict[str, str] | JSONResponse:
+async def rating(body: RatingIn, request: Request, relay: RelayDep) -> Recorded:
     """Store one rating per closed ticket of this conversation (no session id is stored)."""
 
     def work() -> str | None:
@@ -398,4 +397,4 @@ async def rating(
     if problem is not None:
         text = t("api.rating_refused", request_lang(request))
         return error(409, "rating_refused", text, reason=problem)
-    return {"status": "recorded"}
+    return RECORDED
