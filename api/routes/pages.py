@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.deps import RelayDep, SettingsDep
 from core.conversation.health import readiness
@@ -18,16 +19,32 @@ STATIC = Path(__file__).resolve().parents[1] / "static"
 TEXTS_PLACEHOLDER = "/*QW_TEXTS*/null"
 
 
+@cache
+def static_page(name: str) -> str:
+    """A public page of api/static: its own text in the frame they share (`_page.html`)."""
+    env = Environment(
+        loader=FileSystemLoader(STATIC),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env.get_template(name).render()
+
+
+def _page(name: str) -> HTMLResponse:
+    return HTMLResponse(static_page(name))
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def index() -> FileResponse:
+async def index() -> HTMLResponse:
     """Demo page embedding the widget with one script tag."""
-    return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+    return _page("index.html")
 
 
 @router.get("/en", response_class=HTMLResponse, include_in_schema=False)
-async def index_en() -> FileResponse:
+async def index_en() -> HTMLResponse:
     """The demo page in English (the widget follows the page language)."""
-    return FileResponse(STATIC / "index.en.html", media_type="text/html; charset=utf-8")
+    return _page("index.en.html")
 
 
 @lru_cache(maxsize=1)
@@ -59,10 +76,9 @@ async def widget_css() -> FileResponse:
 
 
 @router.get("/privacy", response_class=HTMLResponse, include_in_schema=False)
-async def privacy(lang: str = "zh") -> FileResponse:
+async def privacy(lang: str = "zh") -> HTMLResponse:
     """What the assistant stores and why (linked from the widget's privacy line)."""
-    name = "privacy.en.html" if lang == "en" else "privacy.html"
-    return FileResponse(STATIC / name, media_type="text/html; charset=utf-8")
+    return _page("privacy.en.html" if lang == "en" else "privacy.html")
 
 
 @router.get("/healthz", tags=["health"])
