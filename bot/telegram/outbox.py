@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import ClassVar
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -31,7 +32,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.telegram.conversation import Clock, chat_id_of, send_all
 from bot.telegram.render import render_outbox
-from core.db.engine import in_transaction
 from core.notify import delivery
 from core.notify.background import TransientFailure
 
@@ -42,76 +42,37 @@ TRANSIENT = (TelegramRetryAfter, TelegramNetworkError, TelegramServerError)
 
 
 @dataclass
-class OutboxDeliverer:
-    """Sends pending 'tg' outbox rows."""
+class OutboxDeliverer(delivery.ChannelDeliverer[int]):
+    """Sends pending 'tg' outbox rows.
 
+    deliver_once raises TransientFailure when Telegram is unreachable or rate-limits the bot
+    even after the retries: the round stops, the row keeps its attempt budget, the caller backs
+    off.
+    """
+
+    channel: ClassVar[str] = CHANNEL
+    log: ClassVar[logging.Logger] = logger
+    unaddressable_error: ClassVar[str] = "not a Telegram sender"
+    unaddressable: ClassVar[str] = delivery.FAILED
     bot: Bot
     sessions: sessionmaker[Session]
     clock: Clock
     max_attempts: int = 10
     batch: int = 50
 
-    async def deliver_once(self) -> int:
-        """Deliver what is pending now; how many rows were sent.
+    def address_of(self, sender_id: str) -> int | None:
+        return chat_id_of(sender_id)
 
-        Raises TransientFailure when Telegram is unreachable or rate-limits the bot even after
-        the retries: the round stops, the row keeps its attempt budget, the caller backs off.
-        """
-        pending = await in_transaction(
-            self.sessions,
-            lambda s: delivery.pending_deliveries(
-                s, CHANNEL, max_attempts=self.max_attempts, limit=self.batch
-            ),
-        )
-        waiting: set[str] = set()
-        sent = 0
-        for row in pending:
-            if row.sender_id in waiting:
-                continue  # keep a chat's order: its earlier row is not delivered yet
-            if await self._deliver(row):
-                sent += 1
-            else:
-                waiting.add(row.sender_id)
-        return sent
-
-    async def _deliver(self, row: delivery.Delivery) -> bool:
-        chat_id = chat_id_of(row.sender_id)
-        if chat_id is None:
-            await self._fail(row, "not a Telegram sender", give_up=True)
-            return False
-        if not await in_transaction(self.sessions, delivery.claim, row):
-            return False  # another deliverer has it
+    async def send(self, row: delivery.Delivery, address: int) -> str:
         try:
-            await send_all(self.bot, chat_id, render_outbox(row.kind, row.text, row.payload))
+            await send_all(self.bot, address, render_outbox(row.kind, row.text, row.payload))
         except PERMANENT as exc:  # blocked, chat gone, message refused: retrying cannot help
             await self._fail(row, type(exc).__name__, give_up=True)
-            return False
+            return delivery.FAILED
         except TRANSIENT as exc:  # Telegram down or rate-limiting: not the row's fault
             await self._fail(row, type(exc).__name__, refund=True)
             raise TransientFailure(getattr(exc, "retry_after", None)) from exc
         except Exception as exc:  # anything else counts against the row's attempts
             await self._fail(row, type(exc).__name__)
-            return False
-        await in_transaction(self.sessions, delivery.record_sent, row.id, self.clock())
-        logger.info(
-            "outbox_sent", extra={"event": "outbox_sent", "channel": CHANNEL, "kind": row.kind}
-        )
-        return True
-
-    async def _fail(
-        self, row: delivery.Delivery, error: str, *, give_up: bool = False, refund: bool = False
-    ) -> None:
-        logger.warning(
-            "outbox_failed",
-            extra={"event": "outbox_failed", "channel": CHANNEL, "kind": row.kind, "error": error},
-        )
-        await in_transaction(
-            self.sessions,
-            lambda s: delivery.record_failure(
-                s,
-                row.id,
-                error,
-                give_up_at=self.max_attempts if give_up else None,
-                refund=refund,
-            ),
-        )
+            return delivery.FAILED
+        return delivery.SENT

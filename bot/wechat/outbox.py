@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,18 +33,22 @@ from bot.wechat.handler import REPLY_KIND
 from bot.wechat.render import render_outbox
 from core.notify import delivery
 from core.notify.background import Background, DailyTips, TransientFailure
+from core.notify.delivery import FAILED, HELD, SENT
 from core.notify.preferences import get_lang
 
 logger = logging.getLogger(__name__)
-SENT, HELD, FAILED = "sent", "held", "failed"  # HELD: the row waits for the citizen
 TEMPLATE_KINDS = frozenset({"staff_reply", "notification", "system"})
 TEMPLATE_VALUE_CHARS = 20  # "thing" fields of WeChat's new templates hold 20 characters
 
 
 @dataclass
-class OutboxDeliverer:
+class OutboxDeliverer(delivery.ChannelDeliverer[str]):
     """Sends pending 'wx' outbox rows."""
 
+    channel: ClassVar[str] = store.CHANNEL
+    log: ClassVar[logging.Logger] = logger
+    unaddressable_error: ClassVar[str] = "not a WeChat sender"
+    unaddressable: ClassVar[str] = HELD
     client: WeChatClient
     sessions: sessionmaker[Session]
     clock: Clock
@@ -53,33 +58,10 @@ class OutboxDeliverer:
     timezone: str = "Asia/Shanghai"
     batch: int = 50
 
-    async def deliver_once(self) -> int:
-        """Deliver what is pending now; how many rows were sent (TransientFailure: back off)."""
-        pending = await in_transaction(
-            self.sessions,
-            lambda s: delivery.pending_deliveries(
-                s, store.CHANNEL, max_attempts=self.max_attempts, limit=self.batch
-            ),
-        )
-        waiting: set[str] = set()
-        sent = 0
-        for row in pending:
-            if row.sender_id in waiting:
-                continue  # keep a citizen's order: an earlier row is not delivered yet
-            outcome = await self._deliver(row)
-            if outcome == SENT:
-                sent += 1
-            elif outcome == FAILED:
-                waiting.add(row.sender_id)
-        return sent
+    def address_of(self, sender_id: str) -> str | None:
+        return openid_of(sender_id)
 
-    async def _deliver(self, row: delivery.Delivery) -> str:
-        openid = openid_of(row.sender_id)
-        if openid is None:
-            await self._fail(row, "not a WeChat sender", give_up=True)
-            return HELD
-        if not await in_transaction(self.sessions, delivery.claim, row):
-            return FAILED  # another deliverer has it: keep this citizen's order
+    async def send(self, row: delivery.Delivery, address: str) -> str:
         if row.kind != REPLY_KIND:  # a deferred answer may use a menu click's own short window
             following = await in_transaction(self.sessions, store.is_following, row.sender_id)
             if not following:
@@ -87,13 +69,13 @@ class OutboxDeliverer:
                 return HELD
             now = self.clock()
             if not await in_transaction(self.sessions, store.window_open, row.sender_id, now):
-                await self._window_closed(row, openid)
+                await self._window_closed(row, address)
                 return HELD
         try:
             for part in render_outbox(row.kind, row.text, row.payload):
-                await self.client.send_text(openid, part)
+                await self.client.send_text(address, part)
         except WindowClosed:
-            await self._window_closed(row, openid)
+            await self._window_closed(row, address)
             return HELD
         except UserUnreachable as exc:
             note = notes.UNREACHABLE.format(code=exc.errcode)
@@ -108,11 +90,6 @@ class OutboxDeliverer:
         except Exception as exc:
             await self._fail(row, type(exc).__name__)
             return FAILED
-        await in_transaction(self.sessions, delivery.record_sent, row.id, self.clock())
-        logger.info(
-            "outbox_sent",
-            extra={"event": "outbox_sent", "channel": store.CHANNEL, "kind": row.kind},
-        )
         return SENT
 
     async def _window_closed(self, row: delivery.Delivery, openid: str) -> None:
@@ -163,27 +140,13 @@ class OutboxDeliverer:
     ) -> None:
         """Record a failed attempt; a row that will not be retried (given up, or out of
         attempts) leaves an internal note on its ticket, so staff see it in the console."""
-        logger.warning(
-            "outbox_failed",
-            extra={
-                "event": "outbox_failed",
-                "channel": store.CHANNEL,
-                "kind": row.kind,
-                "error": error,
-            },
-        )
+        self._log_failure(row, error)
         if note is None and not refund and row.attempts + 1 >= self.max_attempts:
             note, give_up = notes.FAILED.format(error=error), True
         ticket_id = (row.payload or {}).get("ticket")
 
         def work(session: Session) -> None:
-            delivery.record_failure(
-                session,
-                row.id,
-                error,
-                give_up_at=self.max_attempts if give_up else None,
-                refund=refund,
-            )
+            self._record_failure(session, row, error, give_up, refund)
             if note and isinstance(ticket_id, int):
                 store.note_on_ticket(session, ticket_id, note)
 
