@@ -3,20 +3,53 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from html import escape
+from typing import Any, Literal, TypeVar
 
 from aiogram import Bot
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.telegram import texts
 from bot.telegram.render import Outgoing, render
 from core.conversation.relay import MessageRejected, Relay, ServiceUnavailable
+from core.db.engine import in_transaction
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 PREFIX = "tg:"
+T = TypeVar("T")
+
+
+class Stored(enum.Enum):
+    """`TOLD`: the database failed; the citizen was told (db_trouble)."""
+
+    TOLD = "told"
+
+
+TOLD = Stored.TOLD
+
+
+async def stored_or_told(
+    log: logging.Logger,
+    event: str,
+    say: Callable[[str], Awaitable[object]],
+    lang: str,
+    sessions: sessionmaker[Session],
+    fn: Callable[..., T],
+    *args: Any,
+) -> T | Literal[Stored.TOLD]:
+    """`fn(session, *args)` in one transaction, for a citizen's button or command; when the
+    database fails: `event` logged on `log` (with the traceback), db_trouble said, TOLD."""
+    try:
+        return await in_transaction(sessions, fn, *args)
+    except Exception:
+        log.exception(event, extra={"event": event})
+        await say(texts.text("db_trouble", lang))
+        return TOLD
 
 
 def sender_of(chat_id: int) -> str:

@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.telegram import texts
-from bot.telegram.conversation import Clock, relay_and_reply
+from bot.telegram.conversation import TOLD, Clock, relay_and_reply, stored_or_told
 from bot.telegram.handlers.commands import store_lang, unsubscribe
 from bot.telegram.render import (
     CALLBACK_PREFIX,
@@ -24,7 +24,6 @@ from bot.telegram.render import (
     without_feedback,
 )
 from core.conversation.relay import Relay
-from core.db.engine import in_transaction
 from core.handoff.ratings import RatingError, record_rating, thanks
 from core.kb import topics
 from core.kb.feedback import record_feedback
@@ -66,11 +65,10 @@ async def on_feedback(
     if _private_chat(query) is None:
         await query.answer(texts.text("button_expired", lang))
         return
-    try:
-        stored = await in_transaction(sessions, record_feedback, kb, kb_id, helpful)
-    except Exception:
-        logger.exception("feedback_failed", extra={"event": "feedback_failed"})
-        await query.answer(texts.text("db_trouble", lang))
+    stored = await stored_or_told(
+        logger, "feedback_failed", query.answer, lang, sessions, record_feedback, kb, kb_id, helpful
+    )
+    if stored is TOLD:
         return
     if not stored:
         await query.answer(texts.text("button_expired", lang))
@@ -140,11 +138,8 @@ async def on_rating(query: CallbackQuery, sessions: sessionmaker[Session], lang:
             return None
         return thanks(session, sender)
 
-    try:
-        reply = await in_transaction(sessions, work)
-    except Exception:
-        logger.exception("rating_failed", extra={"event": "rating_failed"})
-        await query.answer(texts.text("db_trouble", lang))
+    reply = await stored_or_told(logger, "rating_failed", query.answer, lang, sessions, work)
+    if reply is TOLD:
         return
     await query.answer(reply or texts.text("button_expired", lang))
     if isinstance(query.message, Message):

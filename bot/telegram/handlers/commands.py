@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
@@ -10,10 +11,9 @@ from aiogram.types import Message
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.telegram import texts
-from bot.telegram.conversation import Clock, relay_and_reply, sender_of
+from bot.telegram.conversation import TOLD, Clock, relay_and_reply, sender_of, stored_or_told
 from bot.telegram.render import lang_keyboard, main_keyboard
 from core.conversation.relay import Relay
-from core.db.engine import in_transaction
 from core.kb.loader import KnowledgeBase
 from core.notify import tips
 from core.notify.preferences import LANGS, set_lang
@@ -71,11 +71,12 @@ async def store_lang(
     lang: str,
 ) -> None:
     """Save the chosen language and confirm in it (shared with the 中文/English buttons)."""
-    try:
-        await in_transaction(sessions, set_lang, sender_of(chat_id), chosen, clock())
-    except Exception:
-        logger.exception("lang_store_failed", extra={"event": "lang_store_failed"})
-        await bot.send_message(chat_id, texts.text("db_trouble", lang))
+    say = partial(bot.send_message, chat_id)
+    sender = sender_of(chat_id)
+    done = await stored_or_told(
+        logger, "lang_store_failed", say, lang, sessions, set_lang, sender, chosen, clock()
+    )
+    if done is TOLD:
         return
     await bot.send_message(chat_id, texts.lang_set(chosen))
 
@@ -84,11 +85,11 @@ async def on_subscribe(
     message: Message, sessions: sessionmaker[Session], settings: Settings, lang: str
 ) -> None:
     """Subscribe to the daily 侨法 tip."""
-    try:
-        added = await in_transaction(sessions, tips.subscribe, sender_of(message.chat.id))
-    except Exception:
-        logger.exception("subscribe_failed", extra={"event": "subscribe_failed"})
-        await message.answer(texts.text("db_trouble", lang))
+    sender = sender_of(message.chat.id)
+    added = await stored_or_told(
+        logger, "subscribe_failed", message.answer, lang, sessions, tips.subscribe, sender
+    )
+    if added is TOLD:
         return
     if not added:
         await message.answer(texts.text("already_subscribed", lang))
@@ -112,11 +113,11 @@ async def on_unsubscribe(
 
 async def unsubscribe(bot: Bot, chat_id: int, sessions: sessionmaker[Session], lang: str) -> None:
     """Delete the chat's subscription and confirm (also the tip's 取消订阅 button)."""
-    try:
-        removed = await in_transaction(sessions, tips.unsubscribe, sender_of(chat_id))
-    except Exception:
-        logger.exception("unsubscribe_failed", extra={"event": "unsubscribe_failed"})
-        await bot.send_message(chat_id, texts.text("db_trouble", lang))
+    say = partial(bot.send_message, chat_id)
+    removed = await stored_or_told(
+        logger, "unsubscribe_failed", say, lang, sessions, tips.unsubscribe, sender_of(chat_id)
+    )
+    if removed is TOLD:
         return
     if removed:
         logger.info("tip_unsubscribed", extra={"event": "tip_unsubscribed", "channel": "tg"})
