@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -470,6 +471,46 @@ def update_section(heading: str, body: str, path: Path = REPORT) -> None:
     path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
 
 
+def parse_check(parser: argparse.ArgumentParser, argv: list[str]) -> CheckRun | None:
+    """The options of a reliability check (`make fuzz`, `make soak`) with the two they share
+    (--model, --no-write) added, the model, and the machine's load before the run; None when
+    the model is not trained (said on stderr)."""
+    parser.add_argument("--model", type=Path, help="model file (default: the current hash's)")
+    parser.add_argument("--no-write", action="store_true", help="do not touch docs/reliability.md")
+    args = parser.parse_args(argv)
+    model = trained_model(args.model)
+    return None if model is None else CheckRun(args, model, machine_note())
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """A reliability check's options, model and the machine's load before it started."""
+
+    args: argparse.Namespace
+    model: Path
+    load_before: str
+
+
+@contextmanager
+def check_stack(model: Path, extra_env: dict[str, str]) -> Iterator[tuple[Stack, dict[str, int]]]:
+    """A fresh local stack (scripts/stack.py) in a temporary directory, up, with its ports;
+    always taken down."""
+    with tempfile.TemporaryDirectory() as tmp:
+        stack, ports = local_stack(Path(tmp), model=model, extra_env=extra_env)
+        try:
+            stack.up(timeout_s=600, progress=print)
+            yield stack, ports
+        finally:
+            stack.down()
+
+
+def publish(heading: str, text: str, run: CheckRun) -> None:
+    """Print a check's report and, unless --no-write, put it in its section of the report."""
+    print(text)
+    if not run.args.no_write:
+        update_section(heading, text)
+
+
 def machine_note() -> str:
     """Cores and load average: the machine is shared, so contention is worth recording."""
     load = os.getloadavg()
@@ -549,44 +590,33 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--skip-schemathesis", action="store_true")
-    parser.add_argument("--model", type=Path, help="model file (default: the current hash's)")
-    parser.add_argument("--no-write", action="store_true", help="do not touch docs/reliability.md")
-    args = parser.parse_args(argv)
-    model = trained_model(args.model)
-    if model is None:
+    run = parse_check(parser, argv)
+    if run is None:
         return 1
-    load_before = machine_note()
-    with tempfile.TemporaryDirectory() as tmp:
-        # Short event streams, so schemathesis' GETs of the SSE endpoint end quickly.
-        stack, ports = local_stack(Path(tmp), model=model, extra_env={"WIDGET_STREAM_S": "2"})
-        try:
-            stack.up(timeout_s=600, progress=print)
-            rasa = f"http://127.0.0.1:{ports['rasa']}"
-            api = f"http://127.0.0.1:{ports['api']}"
-            schema = None
-            if not args.skip_schemathesis:
-                print("schemathesis …", flush=True)
-                token = integration_token(stack.env)
-                schema = run_schemathesis(
-                    api,
-                    max_examples=args.examples,
-                    headers={"Authorization": f"Bearer {token}"},
-                    seed=args.seed,
-                )
-                print(f"schemathesis: {schema.cases} cases, {len(schema.failures)} failures")
-                for failure in schema.failures:
-                    print(failure, "\n")
-            print(f"{args.messages} random messages …", flush=True)
-            probes = list(generate(args.messages, args.seed, stack.env["WIDGET_SESSION_SECRET"]))
-            fuzz = asyncio.run(send_probes(rasa, api, probes, args.concurrency))
-            health = processes_healthy(stack)
-            tracebacks = log_tracebacks(stack)
-        finally:
-            stack.down()
-    text = report(fuzz, schema, health, tracebacks, args, load_before)
-    print(text)
-    if not args.no_write:
-        update_section("Fuzzing", text)
+    args = run.args
+    # Short event streams, so schemathesis' GETs of the SSE endpoint end quickly.
+    with check_stack(run.model, {"WIDGET_STREAM_S": "2"}) as (stack, ports):
+        rasa = f"http://127.0.0.1:{ports['rasa']}"
+        api = f"http://127.0.0.1:{ports['api']}"
+        schema = None
+        if not args.skip_schemathesis:
+            print("schemathesis …", flush=True)
+            token = integration_token(stack.env)
+            schema = run_schemathesis(
+                api,
+                max_examples=args.examples,
+                headers={"Authorization": f"Bearer {token}"},
+                seed=args.seed,
+            )
+            print(f"schemathesis: {schema.cases} cases, {len(schema.failures)} failures")
+            for failure in schema.failures:
+                print(failure, "\n")
+        print(f"{args.messages} random messages …", flush=True)
+        probes = list(generate(args.messages, args.seed, stack.env["WIDGET_SESSION_SECRET"]))
+        fuzz = asyncio.run(send_probes(rasa, api, probes, args.concurrency))
+        health = processes_healthy(stack)
+        tracebacks = log_tracebacks(stack)
+    publish("Fuzzing", report(fuzz, schema, health, tracebacks, args, run.load_before), run)
     ok = not fuzz.failures and all(health.values()) and not (schema and schema.failures)
     return 0 if ok else 1
 

@@ -20,7 +20,6 @@ import asyncio
 import datetime as dt
 import random
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -29,8 +28,15 @@ from pathlib import Path
 import httpx
 
 from scripts.bench import pct, rss_mb
-from scripts.fuzz import KNOWN_TYPES, machine_note, processes_healthy, update_section
-from scripts.stack import Stack, local_stack, new_widget_session, trained_model
+from scripts.fuzz import (
+    KNOWN_TYPES,
+    check_stack,
+    machine_note,
+    parse_check,
+    processes_healthy,
+    publish,
+)
+from scripts.stack import Stack, new_widget_session
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -291,40 +297,27 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--think", type=float, default=1.0, help="seconds between messages")
     parser.add_argument("--sample-s", type=float, default=30, help="memory sampling interval")
-    parser.add_argument("--model", type=Path, help="model file (default: the current hash's)")
-    parser.add_argument("--no-write", action="store_true", help="do not touch docs/reliability.md")
-    args = parser.parse_args(argv)
-    model = trained_model(args.model)
-    if model is None:
+    run = parse_check(parser, argv)
+    if run is None:
         return 1
-    load_before = machine_note()
-    with tempfile.TemporaryDirectory() as tmp:
-        stack, ports = local_stack(
-            Path(tmp),
-            model=model,
-            # staffed around the clock, so no after-hours notice varies the replies
-            extra_env={
-                "WIDGET_RATE_PER_MINUTE": "10000",
-                "OFFICE_HOURS": "00:00-23:59:59",
-                "OFFICE_DAYS": "1-7",
-            },
+    args = run.args
+    # staffed around the clock, so no after-hours notice varies the replies
+    extra_env = {
+        "WIDGET_RATE_PER_MINUTE": "10000",
+        "OFFICE_HOURS": "00:00-23:59:59",
+        "OFFICE_DAYS": "1-7",
+    }
+    with check_stack(run.model, extra_env) as (stack, ports):
+        api = f"http://127.0.0.1:{ports['api']}"
+        warm_up(api)
+        print(f"soak: {args.users} users for {args.minutes:g} min …", flush=True)
+        tally, memory, seconds = asyncio.run(
+            soak(stack, api, args.users, args.minutes, args.think, args.sample_s)
         )
-        try:
-            stack.up(timeout_s=600, progress=print)
-            api = f"http://127.0.0.1:{ports['api']}"
-            warm_up(api)
-            print(f"soak: {args.users} users for {args.minutes:g} min …", flush=True)
-            tally, memory, seconds = asyncio.run(
-                soak(stack, api, args.users, args.minutes, args.think, args.sample_s)
-            )
-            health = processes_healthy(stack)
-            db_problems = check_database(stack.env["DATABASE_URL"], tally)
-        finally:
-            stack.down()
-    text = report(tally, memory, seconds, db_problems, health, args, load_before)
-    print(text)
-    if not args.no_write:
-        update_section("Soak", text)
+        health = processes_healthy(stack)
+        db_problems = check_database(stack.env["DATABASE_URL"], tally)
+    text = report(tally, memory, seconds, db_problems, health, args, run.load_before)
+    publish("Soak", text, run)
     return 0 if not tally.errors and not db_problems and all(health.values()) else 1
 
 
