@@ -409,62 +409,6 @@ def check_imports() -> None:
     import core.db.engine  # noqa: F401
 
 
-async def _run_system(
-    dialogues: list[Dialogue],
-    rasa_url: str,
-    token: str,
-    database_url: str,
-    log: Callable[[str], None],
-) -> list[list[TurnResult]]:
-    import httpx
-
-    from core.conversation.rasa_client import RasaClient, conversation_path
-    from core.conversation.relay import Relay
-    from core.db.engine import build_engine, session_factory
-
-    rasa = RasaClient(rasa_url, token=token, timeout_s=60)
-    engine = build_engine(database_url)
-    relay = Relay(rasa, session_factory(engine))
-    out: list[list[TurnResult]] = []
-    done = 0
-    try:
-        async with httpx.AsyncClient(timeout=30) as http:
-            for dialogue in dialogues:
-                sender = f"web:eval-{uuid.uuid4().hex[:16]}"  # as the widget names its senders
-                results = []
-                for turn in dialogue.turns:
-                    start = time.perf_counter()
-                    try:
-                        messages = await relay.handle(sender, turn.text)
-                    except Exception as exc:  # rejected, or neither Rasa nor the DB answered
-                        results.append(TurnResult([], error=type(exc).__name__))
-                        continue
-                    ms = (time.perf_counter() - start) * 1000
-                    result = TurnResult(
-                        [m.custom for m in messages if m.custom],
-                        "\n\n".join(m.text for m in messages if m.text),
-                        latency_ms=ms,
-                    )
-                    r = await http.get(
-                        f"{rasa_url}/conversations/{conversation_path(sender)}/tracker",
-                        headers={"Authorization": f"Bearer {token}"},
-                    )
-                    if r.status_code == 200:
-                        tracker = r.json()
-                        result.slot_reference = (tracker.get("slots") or {}).get("case_reference")
-                        result.active_loop = (tracker.get("active_loop") or {}).get("name")
-                        result.actions = _turn_actions(tracker.get("events") or [])
-                    results.append(result)
-                    done += 1
-                    if done % 100 == 0:
-                        log(f"  blind: {done} turns")
-                out.append(results)
-    finally:
-        await rasa.aclose()
-        engine.dispose()
-    return out
-
-
 def system_results(
     dialogues: list[Dialogue],
     rasa_url: str,
@@ -473,7 +417,58 @@ def system_results(
     log: Callable[[str], None],
 ) -> list[list[TurnResult]]:
     """Every turn through the relay, sequentially, a fresh sender per dialogue."""
-    return asyncio.run(_run_system(dialogues, rasa_url, token, database_url, log))
+    import httpx
+
+    from core.conversation.rasa_client import RasaClient, conversation_path
+    from core.conversation.relay import Relay
+    from core.db.engine import build_engine, session_factory
+
+    async def run() -> list[list[TurnResult]]:
+        rasa = RasaClient(rasa_url, token=token, timeout_s=60)
+        engine = build_engine(database_url)
+        relay = Relay(rasa, session_factory(engine))
+        out: list[list[TurnResult]] = []
+        done = 0
+        try:
+            async with httpx.AsyncClient(timeout=30) as http:
+                for dialogue in dialogues:
+                    sender = f"web:eval-{uuid.uuid4().hex[:16]}"  # as the widget names its senders
+                    results = []
+                    for turn in dialogue.turns:
+                        start = time.perf_counter()
+                        try:
+                            messages = await relay.handle(sender, turn.text)
+                        except Exception as exc:  # rejected, or neither Rasa nor the DB answered
+                            results.append(TurnResult([], error=type(exc).__name__))
+                            continue
+                        ms = (time.perf_counter() - start) * 1000
+                        result = TurnResult(
+                            [m.custom for m in messages if m.custom],
+                            "\n\n".join(m.text for m in messages if m.text),
+                            latency_ms=ms,
+                        )
+                        r = await http.get(
+                            f"{rasa_url}/conversations/{conversation_path(sender)}/tracker",
+                            headers={"Authorization": f"Bearer {token}"},
+                        )
+                        if r.status_code == 200:
+                            tracker = r.json()
+                            result.slot_reference = (tracker.get("slots") or {}).get(
+                                "case_reference"
+                            )
+                            result.active_loop = (tracker.get("active_loop") or {}).get("name")
+                            result.actions = _turn_actions(tracker.get("events") or [])
+                        results.append(result)
+                        done += 1
+                        if done % 100 == 0:
+                            log(f"  blind: {done} turns")
+                    out.append(results)
+        finally:
+            await rasa.aclose()
+            engine.dispose()
+        return out
+
+    return asyncio.run(run())
 
 
 def bm25_results(dialogues: list[Dialogue]) -> list[list[TurnResult]]:
@@ -1004,24 +999,28 @@ def report_sections(
         "",
     ]
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    TUNE_FAILURES.write_text(
-        failure_list(
-            [s for s in turns if s.split == "tune"],
+    lists = [
+        (
+            "tune",
+            TUNE_FAILURES,
             "Blind set: failing tune turns",
             "Written by `make eval`. The tune split only: improve the system on these, never on "
             "the holdout.",
-        ),
-        encoding="utf-8",
-    )
+        )
+    ]
     if show_holdout:
-        HOLDOUT_FAILURES.write_text(
-            failure_list(
-                [s for s in turns if s.split == "holdout"],
+        lists.append(
+            (
+                "holdout",
+                HOLDOUT_FAILURES,
                 "Blind set: failing HOLDOUT turns",
                 "Written by `scripts/eval.py --show-holdout` for a final report. Looking at "
                 "these makes them seen: nothing may be tuned on them.",
-            ),
-            encoding="utf-8",
+            )
+        )
+    for split, path, title, warning in lists:
+        path.write_text(
+            failure_list([s for s in turns if s.split == split], title, warning), encoding="utf-8"
         )
     headline = [
         "### Every reply type (blind set, single-turn cases)",
