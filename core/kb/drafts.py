@@ -211,6 +211,13 @@ def approve_draft(
     if target.exists():
         raise DraftError([f"条目 {draft.kb_id} 已存在，请换一个 id。"])
     text = yaml.safe_dump(entry_data(draft, today), allow_unicode=True, sort_keys=False, width=100)
+    return _write_approved(session, draft, kb_dir, target, text, approver)
+
+
+def _write_approved(
+    session: Session, draft: KbDraft, kb_dir: Path, target: Path, text: str, approver: str
+) -> Path:
+    """Validate the entry's file text against the KB, write it, mark the draft approved."""
     _validate_with(kb_dir, target.relative_to(kb_dir), text)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
@@ -328,10 +335,4 @@ def _approve_review(
         if sources != [source_dict(s) for s in draft.sources]:
             data["sources"] = [source_dict(s) for s in draft.sources]
         text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
-    _validate_with(kb_dir, target.relative_to(kb_dir), text)
-    target.write_text(text, encoding="utf-8")
-    draft.status = "approved"
-    draft.approved_by = approver
-    draft.approved_at = dt.datetime.now(dt.UTC)
-    session.flush()
-    return target
+    return _write_approved(session, draft, kb_dir, target, text, approver)
