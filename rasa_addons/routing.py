@@ -9,7 +9,8 @@ DIET is a statistical classifier; a few decisions must not depend on it (issue 1
 3. a case reference anywhere in the message → `ask_case_status` with the canonical reference
    as the `case_reference` entity (spaces, lower case, full-width digits all normalised);
    progress wording about one's own application ("我的认证办好了没") → `ask_case_status`;
-4. four digits on their own → `inform` (the answer to the verification prompt).
+4. four digits on their own → `inform` (the answer to the verification prompt);
+5. a bare opener ("老师好 请教个问题", "hi, I have a question") → `greet`.
 Not trainable: the rules live in core.conversation.routing and change without retraining.
 """
 
@@ -41,6 +42,7 @@ from core.conversation.refusals import firm_reason
 from core.conversation.routing import (
     find_reference,
     is_bare_code,
+    is_opener,
     wants_cancel,
     wants_human,
     wants_status,
@@ -74,6 +76,8 @@ def route_for(text: str, metadata: Optional[Dict[str, Any]]) -> Optional[str]:
         return "ask_case_status"
     if is_bare_code(text):
         return "inform"  # the four digits the verification prompt asked for
+    if is_opener(text):
+        return "greet"  # "老师好 请教个问题": a greeting that asks nothing yet
     return None
 
 

@@ -90,10 +90,14 @@ def wants_status(text: str) -> bool:
 # A short "never mind" ("算了，不用查了", "不查了", "forget it"): the citizen stops what is running
 # (the status lookup asks for a reference or the last four digits; outside it Rasa says there is
 # nothing to cancel). Long messages that start with "算了" go on to ask something else.
+_CANCEL_WORDS = (
+    r"算了|算啦|算数|不用了|不用查了|不查了|不要查了|别查了|取消|取消查询|不办了|不问了|先不查了|"
+    r"唔查住|唔查喇|唔使查|唔使喇|唔要查|"
+    r"never ?mind|forget it|cancel( it| that)?|stop|no need|don'?t bother"
+)
+# One or more "never mind" phrases and nothing else ("never mind, cancel", "唔查住，取消").
 _CANCEL_RE = re.compile(
-    r"^(算了|算啦|不用了|不用查了|不查了|不要查了|别查了|取消|取消查询|不办了|不问了|先不查了|"
-    r"never ?mind|forget it|cancel|stop|no need)"
-    r"([,，。.!！\s]*(算了|吧|不用了|不用查了|不查了|不要了|谢谢|thanks?))*[,，。.!！\s]*$"
+    rf"^({_CANCEL_WORDS})([,，。.!！\s]*({_CANCEL_WORDS}|吧|了|喇|啦|谢谢|多谢|thanks?|please))*[,，。.!！\s]*$"
 )
 
 
@@ -108,3 +112,26 @@ _DIGITS_RE = re.compile(r"^\s*\d{4}\s*$")
 def is_bare_code(text: str) -> bool:
     """Four digits on their own: the answer to the verification prompt."""
     return bool(_DIGITS_RE.match(normalize(text)))
+
+
+# A bare opener: a greeting, perhaps with "may I ask something", and nothing else ("老师好 请教个问题",
+# "您好，在吗", "hi, I have a question"). The question itself comes next; DIET, which sees the
+# words of questions in "请教/问题", sometimes read these as goodbye or as a KB question.
+_GREETING = (
+    r"(你|您|老师|同志|大家|各位|工作人员|领导)(们)?好(呀|啊|哇)?|(早上|上午|中午|下午|晚上)好|早晨|早安|"
+    r"嗨|哈[喽啰罗]|喂|hello|hi|hey|good (morning|afternoon|evening)|greetings"
+)
+_OPENER_TAIL = (
+    r"(请问|麻烦|打扰)(一下|了)?|在吗|在不在|有人(在)?吗|"
+    r"(我)?(想|要)?(请教|咨询|问|打听)(一?下|个|一个|几个)?(问题|事|事情)?|"
+    r"there|everyone|i have (a|some) questions?|can i ask (you )?(a|something)( question)?|"
+    r"(i'?d like|i want) to ask (a question|something)"
+)
+_OPENER_RE = re.compile(
+    rf"^({_GREETING})([,，。.!！?？~～\s]*({_OPENER_TAIL}|呀|啊|哈))*[,，。.!！?？~～\s]*$"
+)
+
+
+def is_opener(text: str) -> bool:
+    """A greeting that asks nothing yet."""
+    return bool(_OPENER_RE.match(normalize(text).strip().lower()))

@@ -101,6 +101,8 @@ cases = {
     "code": ("1234", None),
     "plain": ("附加证明书怎么办", None),
     "cancel": ("算了，不用查了", None),
+    "opener": ("老师好 请教个问题", None),
+    "greeting_and_question": ("你好，附加证明书怎么办", None),
     "blank": ("\u200b\u200d", None),
 }
 out = {}
@@ -128,6 +130,8 @@ def test_routing_component_overrides_the_classifier():
         "code": ["inform", [], "inform"],
         "plain": ["faq", [], "faq"],
         "cancel": ["cancel", [], "cancel"],
+        "opener": ["greet", [], "greet"],
+        "greeting_and_question": ["faq", [], "faq"],
         "blank": ["nlu_fallback", [], "nlu_fallback"],
     }
 

@@ -7,6 +7,7 @@ import pytest
 from core.conversation.routing import (
     find_reference,
     is_bare_code,
+    is_opener,
     wants_cancel,
     wants_human,
     wants_status,
@@ -110,7 +111,22 @@ def test_subscribing_is_not_a_status_enquiry():
 
 
 @pytest.mark.parametrize(
-    "text", ["算了，不用查了", "不查了", "算了吧", "取消", "不用了，谢谢", "Never mind", "forget it!", "cancel"]
+    "text",
+    [
+        "算了，不用查了",
+        "不查了",
+        "算了吧",
+        "取消",
+        "不用了，谢谢",
+        "Never mind",
+        "forget it!",
+        "cancel",
+        # several never-minds in a row, and Cantonese
+        "算了，取消吧",
+        "never mind, cancel that",
+        "唔使查喇",
+        "唔查住，算了",
+    ],
 )
 def test_a_short_never_mind_cancels(text):
     assert wants_cancel(text)
@@ -118,7 +134,22 @@ def test_a_short_never_mind_cancels(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["算了，我还是问问海牙认证怎么办", "取消外国公文书认证要求的公约是什么", "cancel my visa application?", "不用查了吗"],
+    ["算了，我还是问问海牙认证怎么办", "取消外国公文书认证要求的公约是什么", "cancel my visa application?", "不用查了吗",
+     "never mind that, how long does an apostille take"],
 )
 def test_a_question_that_starts_like_a_cancel_is_not_one(text):
     assert not wants_cancel(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["老师好 请教个问题", "您好，在吗", "你們好，請問一下", "hi, I have a question", "早上好！", "喂，有人吗"]
+)
+def test_a_bare_opener_is_a_greeting(text):
+    assert is_opener(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["你好，附加证明书怎么办", "hi, how long does an apostille take", "您好 我的签证办好了吗", "你好，我被骗了"]
+)
+def test_a_greeting_followed_by_a_question_is_not_an_opener(text):
+    assert not is_opener(text)
