@@ -849,6 +849,13 @@ def failure_list(turns: list[Scored], title: str, warning: str) -> str:
         ", ".join(f"{k}: {by_script.get(k, 0)}" for k in SCRIPTS) + " turns.",
         "",
     ]
+    if wrong_script:
+        lines += ["| case | script | text | reply (start) |", "|---|---|---|---|"]
+        for s in wrong_script:
+            where = s.dialogue.id if s.dialogue.single else f"{s.dialogue.id} turn {s.index + 1}"
+            reply = " ".join(s.result.text.split())[:60].replace("|", "\\|")
+            lines.append(f"| {where} | {s.dialogue.script} | {s.turn.text} | {reply} |")
+        lines.append("")
     return "\n".join(lines)
 
 

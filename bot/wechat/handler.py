@@ -250,7 +250,7 @@ class WeChatBot:
         except ServiceUnavailable:
             return [Rendered(texts.text("unavailable", lang))]
         # The relay answers in the language this message is written in (else the stored one).
-        reply_lang = language.detect(text) or lang
+        reply_lang = language.detect(text, lang) or lang
         return [render(reply, reply_lang) for reply in replies]
 
     async def _event(self, inbound: Inbound, lang: str) -> list[Rendered]:

@@ -1,8 +1,9 @@
 """Answer in the citizen's own language and script, on every channel.
 
-- `detect(text)`: "en" for a message in Latin letters, "zh-Hant" for one in traditional
-  characters, "zh" for simplified; None for a message with neither (a reference, four digits,
-  an emoji) — the conversation keeps the language it had (the relay stores it per sender).
+- `detect(text, current)`: "en" for a message in Latin letters, "zh-Hant" for one in traditional
+  characters, "zh" for simplified; Chinese in characters both scripts share keeps the
+  conversation's script; None for a message with neither (a reference, four digits, an emoji) —
+  the conversation keeps the language it had (the relay stores it per sender).
 - `localize(messages, lang)`: for English, replies whose text is fixed by their payload (greeting,
   prompts, cancellations, handoff, status cards, denials, fallback, did-you-mean, the relay's
   own notices) are rendered in English from the payload, so every reply exists in English even
@@ -30,10 +31,17 @@ LANGS = ("zh", "zh-Hant", "en")
 _CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
-def detect(text: str) -> str | None:
-    """The language/script a message is written in, or None when it shows none."""
+def detect(text: str, current: str | None = None) -> str | None:
+    """The language/script a message is written in, or None when it shows none.
+
+    Chinese written only with characters both scripts share ("算了，不用查了", "你好") shows no
+    script: it keeps the conversation's Chinese script (`current`), else simplified."""
     if _CJK_RE.search(text):
-        return "zh-Hant" if to_simplified(text) != text else "zh"
+        if to_simplified(text) != text:
+            return "zh-Hant"
+        if current == "zh-Hant" and to_traditional(text) == text:
+            return "zh-Hant"
+        return "zh"
     plain = references.REFERENCE_RE.sub(" ", unicodedata.normalize("NFKC", text).lower())
     letters = [c for c in plain if c.isalpha()]
     if len(letters) >= 2 and sum(c.isascii() for c in letters) / len(letters) > 0.7:

@@ -105,7 +105,8 @@ class Relay:
         written in another language or script changes the conversation's language (stored)."""
         chosen = (metadata or {}).get("lang")
         cleaned = self.check(text, chosen)
-        lang = language.detect(cleaned) or (chosen if chosen in language.LANGS else None) or "zh"
+        current = chosen if chosen in language.LANGS else None
+        lang = language.detect(cleaned, current) or current or "zh"
         if lang != chosen:
             await self._remember_lang(sender_id, lang)
         meta = {**(metadata or {}), "lang": language.rasa_lang(lang)}

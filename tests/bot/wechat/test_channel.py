@@ -279,3 +279,12 @@ async def test_a_message_in_english_gets_english_hints_before_any_language_is_st
     )
     text = reply_text(await running.post(text_xml("apostille")))
     assert "1. Verify\nReply with a number" in text and "回复数字" not in text
+
+
+async def test_chinese_both_scripts_share_keeps_a_traditional_speakers_script(running, rasa, sessions):
+    store_lang(sessions, "zh-Hant")
+    rasa.say("算了，不用查了", "好的，已取消进度查询。", {"type": "cancelled"})
+    # "算了，不用查了" is written the same in both scripts: the reply stays traditional
+    assert reply_text(await running.post(text_xml("算了，不用查了"))).startswith("好的，已取消進度查詢")
+    with session_scope(sessions) as session:
+        assert preferences.get_lang(session, f"wx:{OPENID}") == "zh-Hant"

@@ -34,6 +34,22 @@ def test_detect(text, lang):
 
 
 @pytest.mark.parametrize(
+    "text, current, lang",
+    [
+        ("算了，不用查了", "zh-Hant", "zh-Hant"),  # characters both scripts share: script kept
+        ("你好", "zh-Hant", "zh-Hant"),
+        ("你好", "zh", "zh"),
+        ("你好", "en", "zh"),  # but Chinese after English is Chinese
+        ("你好", None, "zh"),
+        ("附加证明书怎么办理", "zh-Hant", "zh"),  # simplified-only characters switch back
+        ("唔查住，取消", "zh", "zh"),
+    ],
+)
+def test_chinese_without_script_markers_keeps_the_conversations_script(text, current, lang):
+    assert language.detect(text, current) == lang
+
+
+@pytest.mark.parametrize(
     "payload",
     [
         {"type": "greeting"},
