@@ -32,7 +32,7 @@ from core.db.engine import get_engine, session_factory, session_scope
 from core.handoff.office_hours import OfficeHours
 from core.handoff.tickets import TicketInfo, park_message, request_handoff, route_to_open_ticket
 from core.notify.outbox import channel_of
-from core.notify.preferences import set_lang
+from core.notify.preferences import set_lang, stored_lang
 from core.settings import Settings
 from core.text import clean_display, normalize
 from core.texts import t
@@ -104,6 +104,8 @@ class Relay:
         `metadata` (e.g. {"lang": "en"}, the sender's stored choice) goes to Rasa; a message
         written in another language or script changes the conversation's language (stored)."""
         chosen = (metadata or {}).get("lang")
+        if chosen is None:  # a channel that passes no language: the one stored for the sender
+            chosen = await self._stored_lang(sender_id)
         cleaned = self.check(text, chosen)
         current = chosen if chosen in language.LANGS else None
         lang = language.detect(cleaned, current) or current or "zh"
@@ -114,6 +116,17 @@ class Relay:
             meta["script"] = "hant"
         answer = await self._answer(sender_id, cleaned, meta, lang == "en")
         return language.localize(answer, lang, self._hours_en, self.title_en)
+
+    async def _stored_lang(self, sender_id: str) -> str | None:
+        def work() -> str | None:
+            with session_scope(self.sessions) as session:
+                return stored_lang(session, sender_id)
+
+        try:
+            return await asyncio.to_thread(work)
+        except Exception:  # the message's own language decides
+            logger.warning("lang_not_read", extra={"event": "lang_not_read"})
+            return None
 
     async def _remember_lang(self, sender_id: str, lang: str) -> None:
         def work() -> None:
