@@ -33,6 +33,9 @@ _HUMAN_RE = re.compile(
             r"转(个|一个)?人(吧|啊|呀)?$|直接转人|让(个|一个)?(真)?人(直接)?(跟|和|同)我(说|讲|聊|通话|联系)",
             r"(跟|和|同|找|要|请|让|叫)(你们)?(的)?(工作人员|职员|值班(的)?(同志|人员)?|负责人|经办人|客服)",
             r"(工作人员|职员|客服|经办人).{0,6}(联系我|回复我|打(电话)?给我|跟我(说|讲|聊|通话))",
+            # Cantonese ("我要搵人", "搵個真人同我傾"); normalize() has made 搵 simplified (揾)
+            r"(要|想|帮我|同我|俾我)[搵揾](个|一个)?(真)?人(啊|呀|吧|喇|啦|嚟|同我)?$|[搵揾](个|一个)?真人|"
+            r"[搵揾](你哋|你们)?(嘅|的)?(职员|工作人员|客服|负责人)",
             r"\b(real|live|actual) (person|human|agent|staff)",
             r"\bhuman( agent| being| please|$)|^(a )?human\b",
             r"\b(talk|speak|chat)(ing)? (to|with) (a |an |some |the )?"
@@ -47,6 +50,12 @@ _HUMAN_RE = re.compile(
 def wants_human(text: str) -> bool:
     """The message explicitly asks for a person instead of the bot."""
     return bool(_HUMAN_RE.search(normalize(text).lower()))
+
+
+def without_human_request(text: str) -> str:
+    """The message without its request for a person ("讲咗几次都唔明，我要搵人" → "讲咗几次都唔明，"):
+    what the semantic emergency check should read, since asking for staff is no sign of danger."""
+    return _HUMAN_RE.sub(" ", normalize(text).lower()).strip()
 
 
 # "我的认证材料办得怎么样了" asks about a case; "认证怎么办理" asks how the service works.

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.conversation.emergency import HOTLINE, Emergency, detect, is_hypothetical, template
+from core.conversation.routing import wants_human, without_human_request
 from core.conversation.semantic import EmergencyThresholds, IntentExemplars, get_exemplars
 from core.settings import get_settings
 from core.texts import t
@@ -53,8 +54,13 @@ class Safety:
         index = self.exemplars() if self.exemplars is not None else None
         if index is None:
             return None
+        # A request for a person ("我要搵人") is not read as a missing person: the check reads
+        # the rest of the message (the keyword rules above still read all of it).
+        rest = without_human_request(text) if wants_human(text) else text
+        if not rest:
+            return None
         try:
-            semantic = index.looks_like_emergency(text, self.thresholds)
+            semantic = index.looks_like_emergency(rest, self.thresholds)
         except Exception:  # never let the second opinion break a turn
             logger.exception("semantic_check_failed", extra={"event": "semantic_check_failed"})
             return None

@@ -95,6 +95,12 @@ def _encode_reusing(texts: list[str]) -> np.ndarray:
     return _reusing(_known, _encode, texts)
 
 
+def reuse_or_encode(texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """The texts' query vectors: those this process embedded for the KB reused, the rest encoded
+    by `encode` (the same encoder and prefix, e.g. the emergency check's exemplars)."""
+    return _reusing(_known, encode, texts)
+
+
 PASSAGE_CHARS = 400  # the answer's direct part and first steps; the encoder cuts longer texts
 
 

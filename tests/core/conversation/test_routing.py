@@ -51,6 +51,9 @@ def test_no_reference_where_there_is_none(text):
         "can I speak to someone from the office",
         "human please",
         "this bot is useless, get me a person",
+        "講咗幾次都唔明，我要搵人",
+        "搵個真人同我傾",
+        "我想搵你哋嘅職員",
     ],
 )
 def test_requests_for_a_person(text):
@@ -65,6 +68,7 @@ def test_requests_for_a_person(text):
         "what is an apostille",
         "人工翻译的文件可以认证吗",
         "hello",
+        "我要搵人，我阿爸喺泰國冇咗聯絡三日",  # looking for a missing father: an emergency
     ],
 )
 def test_ordinary_questions_are_not_requests_for_a_person(text):

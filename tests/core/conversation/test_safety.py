@@ -174,3 +174,52 @@ def test_a_what_if_question_skips_the_semantic_check():
     safety = Safety(lambda: _AlwaysEmergency())
     assert safety.check("出国时护照要是丢了一般怎么补") is None
     assert safety.check("我老公去缅甸五天没消息了，我很担心") is not None
+
+
+class _Recording:
+    """Flags every text it is asked about as an emergency, and remembers the texts."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def looks_like_emergency(self, text, thresholds):
+        self.asked.append(text)
+        return True
+
+
+def test_a_request_for_a_person_is_not_read_as_a_missing_person():
+    # "我要搵人" (Cantonese: I want a person) is near "looking for a missing person" for the
+    # encoder: the semantic check reads the message without the request for a person.
+    index = _Recording()
+    safety = Safety(lambda: index)
+    assert safety.check("转人工") is None and index.asked == []
+    safety.check("講咗幾次都唔明，我要搵人")
+    assert index.asked == ["讲咗几次都唔明,我"]
+    # a missing relative named next to a request for a person is still checked, in full
+    assert safety.check("我要搵人，我阿爸喺泰國冇咗聯絡三日") is not None
+
+
+def test_kb_questions_are_non_emergency_exemplars_except_where_the_answer_gives_12308():
+    from core.conversation.semantic import kb_negatives
+    from core.services import get_kb
+
+    kb = get_kb()
+    negatives = kb_negatives(kb)
+    assert negatives and {intent for intent, _ in negatives} == {"faq"}
+    texts = {text for _, text in negatives}
+    hotline = [k for k in kb.entries if "12308" in kb.answer(k, "zh")]
+    others = [k for k in kb.entries if k not in hotline]
+    assert hotline and others
+    assert not any(semantic._plain(q) in texts for k in hotline for q in kb.entries[k].questions)
+    assert all(semantic._plain(q) in texts for k in others for q in kb.entries[k].questions)
+
+
+def test_a_nearer_kb_question_outweighs_an_emergency_example(fake_encoder):
+    # The margin rule: the nearest example of any other intent — here a KB question — wins.
+    emergencies = [("report_emergency", "police took my brother abroad"), ("faq", "apostille fee")]
+    alone = IntentExemplars(emergencies)
+    with_kb = IntentExemplars([*emergencies, ("faq", "can consulate make police release someone")])
+    t = EmergencyThresholds(floor=0.3, margin=0.0)
+    text = "can consulate make police release my brother"
+    assert alone.looks_like_emergency(text, t)
+    assert not with_kb.looks_like_emergency(text, t)
