@@ -897,7 +897,8 @@ METHOD_NOTES = [
     "calls) with a RasaClient on the eval's Rasa server and sessions on a throw-away SQLite app "
     "DB migrated with the project's migrations; one fresh sender `web:eval-…` per single case "
     "and per conversation, turns sent one after another; no metadata (the citizen chose no "
-    "language), no office-hours notice, no analytics rows.",
+    "language: the relay keeps the language each sender last wrote in, as on every channel), "
+    "no office-hours notice, no analytics rows.",
     "Handled as expected, per expected type: status_prompt — a status_prompt payload with the "
     "expected `need`; for need=verification also Rasa's tracker slot `case_reference` equal to "
     "the expected reference. kb_answer — a kb_answer payload whose kb_id is the label or an "
@@ -919,6 +920,12 @@ METHOD_NOTES = [
     "prompt (verification when it extracted a reference, compared as extracted), cancel → "
     "cancel, request_human → handoff, and so on. It is measured only when its model exists "
     '(`scripts/eval.py --stock` trains it: ~75 CPU-minutes), otherwise "not measured".',
+    'Seen since the seal (2026-12-02): a hand-written follow-up example ("how much does that '
+    'cost?", data/nlu/faq_follow_ups.yml) was removed because the leak test found it ≥ 70 % '
+    "similar to a holdout text — which tells that such a holdout text exists; the removal is "
+    "the only change it prompted. The 127 emergency situations in "
+    "data/nlu/emergency_situations.yml were written by a helper from the brief only (no eval "
+    "file read); none was ≥ 70 % similar to a holdout text.",
     "Failing tune cases are listed in var/eval/tune_failures.md (text, expected, got) for "
     "whoever improves the system; holdout failures appear here only as counts. "
     "`scripts/eval.py --show-holdout` writes them to var/eval/holdout_failures.md for a final "
