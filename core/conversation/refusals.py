@@ -33,8 +33,13 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"ignore (all |any |the |your |my )*(previous |prior |above |earlier |system )*(instructions|rules|prompts?)|"
             r"system prompt|developer mode|jailbreak|you are now (a|an|dan)\b|pretend (you are|to be)|"
-            r"忽略(之前|以上|前面|上面|所有|你)的?(所有)?(指令|指示|规则|设定|提示)|系统提示词|"
-            r"你现在(是|扮演)|扮演一个|不受(任何)?限制"
+            r"忽略.{0,10}(指令|指示|规则|设定|提示)|系统提示词|"
+            r"你现在(是|扮演)|扮演一个|不受(任何)?限制|没有(任何)?限制的|"
+            r"从现在(开始|起)你(就)?(是|扮演|变成)|你是dan|\bdan (mode|模式)|dan模式|"
+            # asking for the database or other people's personal data
+            r"(输出|导出|列出|显示|给我|发我|打印).{0,12}(数据库|后台)|(数据库|后台).{0,10}(导出|输出|发给我|给我)|"
+            r"所有(的)?(案件|用户|人|市民|申请人)的?(手机|电话|身份证|个人信息|资料|号码)|"
+            r"\b(dump|export|list|print|show me) (the |your )?(database|all (users|cases|phone numbers))"
         ),
     ),
     (
