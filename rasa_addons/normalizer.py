@@ -9,17 +9,15 @@ question")."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from core.text import normalize
+from rasa_addons.components import AddonComponent
 
 BLANK = "qiaowu_blank"  # message property: the citizen's text had nothing in it
 PLACEHOLDER = "〇"
@@ -28,18 +26,8 @@ PLACEHOLDER = "〇"
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
 )
-class TextNormalizer(GraphComponent):
+class TextNormalizer(AddonComponent):
     """Rewrites the TEXT attribute with core.text.normalize."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "TextNormalizer":
-        return cls()
 
     def _apply(self, messages: List[Message]) -> List[Message]:
         for message in messages:

@@ -16,12 +16,9 @@ Not trainable: the rules live in core.conversation.routing and change without re
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_END,
@@ -47,6 +44,7 @@ from core.conversation.routing import (
     wants_human,
     wants_status,
 )
+from rasa_addons.components import AddonComponent
 from rasa_addons.normalizer import BLANK
 
 ROUTES = {"report_emergency", "request_human", "ask_case_status"}
@@ -82,18 +80,8 @@ def route_for(text: str, metadata: Optional[Dict[str, Any]]) -> Optional[str]:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class RouteOverride(GraphComponent):
+class RouteOverride(AddonComponent):
     """Overrides the predicted intent (and the reference entity) per core.conversation.routing."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "RouteOverride":
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
