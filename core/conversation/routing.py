@@ -104,10 +104,16 @@ _CANCEL_WORDS = (
     r"唔查住|唔查喇|唔使查|唔使喇|唔要查|"
     r"never ?mind|forget it|cancel( it| that)?|stop|no need|don'?t bother"
 )
+_SEP = r"[,，。.!！?？~～\s]*"
+
+
+def _only(head: str, tail: str) -> re.Pattern[str]:
+    """A message of a `head` phrase followed by `tail` phrases, punctuation and nothing else."""
+    return re.compile(rf"^({head})({_SEP}({tail}))*{_SEP}$")
+
+
 # One or more "never mind" phrases and nothing else ("never mind, cancel", "唔查住，取消").
-_CANCEL_RE = re.compile(
-    rf"^({_CANCEL_WORDS})([,，。.!！\s]*({_CANCEL_WORDS}|吧|了|喇|啦|谢谢|多谢|thanks?|please))*[,，。.!！\s]*$"
-)
+_CANCEL_RE = _only(_CANCEL_WORDS, rf"{_CANCEL_WORDS}|吧|了|喇|啦|谢谢|多谢|thanks?|please")
 
 
 def wants_cancel(text: str) -> bool:
@@ -136,9 +142,7 @@ _OPENER_TAIL = (
     r"there|everyone|i have (a|some) questions?|can i ask (you )?(a|something)( question)?|"
     r"(i'?d like|i want) to ask (a question|something)"
 )
-_OPENER_RE = re.compile(
-    rf"^({_GREETING})([,，。.!！?？~～\s]*({_OPENER_TAIL}|呀|啊|哈))*[,，。.!！?？~～\s]*$"
-)
+_OPENER_RE = _only(_GREETING, rf"{_OPENER_TAIL}|呀|啊|哈")
 
 
 def is_opener(text: str) -> bool:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from core.kb.schema import (
     OFFICE_TEXT_FIELDS,
@@ -200,30 +201,38 @@ def _looks_like_year(digits: str) -> bool:
     return len(digits) == 4 and 1900 <= int(digits) <= 2100
 
 
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _load_required(
+    path: Path, model: type[_Model], missing: str, problems: list[str]
+) -> _Model | None:
+    """A required YAML file of the KB validated as `model`; None (and a problem) otherwise."""
+    if not path.exists():
+        problems.append(f"{path}: {missing}")
+        return None
+    known = len(problems)
+    raw = _read_yaml(path, problems)
+    if raw is None:
+        if len(problems) == known:  # an empty file is as good as none
+            problems.append(f"{path}: {missing}")
+        return None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(_format_validation(path, exc))
+        return None
+
+
 def load_kb(root: Path) -> KnowledgeBase:
     """Load and validate kb/; raise KBError listing every problem found."""
     problems: list[str] = []
-    office_path = root / "office.yml"
-    raw_office = _read_yaml(office_path, problems) if office_path.exists() else None
-    office: OfficeSettings | None = None
-    if raw_office is None and not problems:
-        problems.append(f"{office_path}: missing office settings file")
-    elif raw_office is not None:
-        try:
-            office = OfficeSettings.model_validate(raw_office)
-        except ValidationError as exc:
-            problems.extend(_format_validation(office_path, exc))
-
-    policy_path = root / SOURCES_POLICY
-    policy: SourcePolicy | None = None
-    raw_policy = _read_yaml(policy_path, problems) if policy_path.exists() else None
-    if not policy_path.exists():
-        problems.append(f"{policy_path}: missing sources policy (the official hosts)")
-    elif raw_policy is not None:
-        try:
-            policy = SourcePolicy.model_validate(raw_policy)
-        except ValidationError as exc:
-            problems.extend(_format_validation(policy_path, exc))
+    office = _load_required(
+        root / "office.yml", OfficeSettings, "missing office settings file", problems
+    )
+    policy = _load_required(
+        root / SOURCES_POLICY, SourcePolicy, "missing sources policy (the official hosts)", problems
+    )
 
     entries: dict[str, Entry] = {}
     files: dict[str, Path] = {}
