@@ -964,6 +964,7 @@ def fresh_clone(target: Path, overlay: bool, log: Callable[[str], None]) -> dict
         "pip_cache_mb": round(cache_mb),
         "steps": {"git clone": time.monotonic() - started},
         "overlay": 0,
+        "load_start": round(os.getloadavg()[0], 1),
     }
     if overlay:  # the working tree as it is, uncommitted changes of every engineer included
         changed = git("ls-files", "-m", "-o", "--exclude-standard", "-z").split("\0")
@@ -986,7 +987,21 @@ def fresh_clone(target: Path, overlay: bool, log: Callable[[str], None]) -> dict
     except (OSError, ValueError):
         data["timings"] = {}
     data["second_run_s"] = timed_run(target, log)["ready_s"]
+    data["load_end"] = [round(x, 1) for x in os.getloadavg()]
     return data
+
+
+def load_note(data: dict) -> str:
+    """The machine's load during a run, as measured (older records have none)."""
+    end = data.get("load_end")
+    if not end:
+        return "The machine's load was not recorded."
+    start = data.get("load_start")
+    at_start = f"{start} at the start, " if start is not None else ""
+    return (
+        f"Load average (1 min): {at_start}{end[0]} at the end; 5 / 15 min at the end: "
+        f"{end[1]} / {end[2]} ({os.cpu_count()} cores: {os.cpu_count()}.0 is the machine fully busy)."
+    )
 
 
 def fresh_section(data: dict) -> str:
@@ -1027,8 +1042,7 @@ def fresh_section(data: dict) -> str:
         f"Measured once on {data['date']} by `make bench BENCH_ARGS=--fresh-clone`: "
         f"`git clone /work/main {FRESH_DIR}` at `{data['commit']}`{overlay}; each make step "
         f"timed on its own, nothing cached but pip's download cache ({data['pip_cache_mb']} MB "
-        f"before the run), {data['cores']} cores. **The machine was shared** with other engineers "
-        "(their test suites and trainings ran at the same time): an idle machine is faster.",
+        f"before the run), {data['cores']} cores. {load_note(data)}",
         "",
         "| step | seconds | detail |",
         "|---|---:|---|",
@@ -1392,9 +1406,9 @@ def write_report(
         "",
         f"Measured by `make bench` on {dt.date.today().isoformat()}, {cores} cores, loopback only"
         + (" (quick run: fewer requests)." if quick else ".")
-        + " **The machine was shared with other engineers** (their test suites, evaluations and "
-        "trainings ran during this run): latencies and start-up times are worse than on an idle "
-        "machine; CPU-ms per turn are read per process and change little with other load.",
+        + f" {load_note({'load_end': [round(x, 1) for x in os.getloadavg()]})} Other work on the "
+        "machine makes latencies and start-up slower; CPU-ms per turn are read per process and "
+        "change little with it.",
         "",
         "**Stock Rasa FAQ bot**: `tests/eval/stock_config.yml` (Jieba + CountVectors + DIET + "
         "ResponseSelector, Rasa's default hyperparameters) trained NLU-only on the retrieval-intent "
