@@ -32,14 +32,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-if __package__ in (None, ""):  # `python scripts/install.py`
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from scripts.progress import ROOT, Progress, Task, estimate, fmt_duration, record, rel, tail
 
 PIP = "pip==24.0"
 # First-run estimates (no var/timings.json yet): fresh venvs on the 2-core reference machine
-# with pip's cache warm, both installing at once.
-DEFAULT_S = {"rasa": 200.0, "app": 110.0}
+# with pip's cache warm, both installing at once (make bench --fresh-clone, 2026-12-02: 81 s, 43 s).
+DEFAULT_S = {"rasa": 90.0, "app": 50.0}
 
 
 @dataclass

@@ -19,15 +19,13 @@ import sys
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):  # `python scripts/train.py`
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from scripts.model_hash import model_hash
 from scripts.progress import ROOT, Progress, estimate, record, rel, tail
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 LOG = ROOT / "var" / "log" / "train.log"
 # First-run estimate (no var/timings.json yet): the intents-only pipeline on 2 cores, uncached.
-DEFAULT_S = 110.0
+DEFAULT_S = 70.0  # make bench --fresh-clone, 2026-12-02: 49–68 s
 
 EPOCHS = re.compile(r"Epochs:\s*\d+%\|[^|]*\|\s*(\d+)/(\d+)")
 COMPONENT = re.compile(r"(Starting to train|Restored) component '([^']+)'")

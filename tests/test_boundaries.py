@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,16 @@ def test_checker_sees_a_violation(tmp_path):
 def test_cycle_finder_sees_a_cycle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_module_edits_sys_path():
+    # The app is an installed package (pyproject.toml) and the stdlib-only scripts run as
+    # `python -m scripts.…` from the root: nothing needs to add itself to the import path.
+    offenders = [
+        str(path.relative_to(ROOT))
+        for folder in ("core", "api", "bot", "actions", "rasa_addons", "scripts", "tests")
+        for path in (ROOT / folder).rglob("*.py")
+        if re.search(r"sys\.path\.(insert|append)|sys\.path\s*\+?=", path.read_text("utf-8"))
+        and path.name != "test_boundaries.py"
+    ]
+    assert offenders == []

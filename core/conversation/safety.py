@@ -34,10 +34,16 @@ class Safety:
     thresholds: EmergencyThresholds = field(default_factory=EmergencyThresholds)
 
     @classmethod
-    def from_settings(cls, data_dir: Path, cache_dir: Path | None, semantic: bool = True) -> Safety:
+    def from_settings(
+        cls,
+        data_dir: Path,
+        cache_dir: Path | None,
+        semantic: bool = True,
+        kb_dir: Path | None = None,
+    ) -> Safety:
         if not semantic:
             return cls()
-        return cls(lambda: get_exemplars(data_dir, cache_dir))
+        return cls(lambda: get_exemplars(data_dir, cache_dir, kb_dir))
 
     def warm(self) -> bool:
         """Load the semantic index now (at a service's start), so the first citizen's message
@@ -71,7 +77,9 @@ class Safety:
 def get_safety() -> Safety:
     """The relay's emergency check: keywords, plus the semantic index unless KB_DENSE=0."""
     settings = get_settings()
-    return Safety.from_settings(settings.nlu_dir, settings.kb_cache_dir, semantic=settings.kb_dense)
+    return Safety.from_settings(
+        settings.nlu_dir, settings.kb_cache_dir, semantic=settings.kb_dense, kb_dir=settings.kb_dir
+    )
 
 
 def emergency_reply(

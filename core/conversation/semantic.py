@@ -24,7 +24,7 @@ import numpy as np
 
 from core.conversation.emergency import HOTLINE
 from core.kb.dense import load_matrix, reuse_or_encode, save_matrix
-from core.kb.loader import KnowledgeBase
+from core.kb.loader import KBError, KnowledgeBase, load_kb
 from core.text import normalize
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,16 @@ def kb_negatives(kb: KnowledgeBase) -> list[tuple[str, str]]:
             continue
         out += [("faq", _plain(q)) for q in kb.entries[kb_id].questions if _plain(q)]
     return out
+
+
+def _kb_negatives_from(kb_dir: Path) -> list[tuple[str, str]]:
+    """kb_negatives of the KB in `kb_dir`; none (logged) when it does not load: a KB being
+    edited must not switch the semantic emergency check off."""
+    try:
+        return kb_negatives(load_kb(kb_dir))
+    except KBError:
+        logger.warning("exemplar_kb_not_loaded", extra={"event": "exemplar_kb_not_loaded"})
+        return []
 
 
 def _plain(text: str) -> str:
@@ -145,18 +155,21 @@ class IntentExemplars:
 
 
 _lock = threading.Lock()
-_cache: dict[tuple[str, str], IntentExemplars | None] = {}
+_cache: dict[tuple[str, str, str], IntentExemplars | None] = {}
 
 
-def get_exemplars(data_dir: Path, cache_dir: Path | None) -> IntentExemplars | None:
-    """The process-wide exemplar index (built once; None when the encoder cannot load)."""
-    key = (str(data_dir), str(cache_dir))
+def get_exemplars(
+    data_dir: Path, cache_dir: Path | None, kb_dir: Path | None = None
+) -> IntentExemplars | None:
+    """The process-wide exemplar index (built once; None when the encoder cannot load): the NLU
+    examples under `data_dir`, plus the KB's questions under `kb_dir` as non-emergencies."""
+    key = (str(data_dir), str(cache_dir), str(kb_dir))
     with _lock:
         if key not in _cache:
             try:
-                from core.services import get_kb
-
-                labelled = load_labelled(data_dir) + kb_negatives(get_kb())
+                labelled = load_labelled(data_dir)
+                if kb_dir is not None:
+                    labelled += _kb_negatives_from(kb_dir)
                 _cache[key] = IntentExemplars(labelled, cache_dir)
             except Exception:  # the keyword rules still work without it
                 logger.exception("exemplars_failed", extra={"event": "exemplars_failed"})

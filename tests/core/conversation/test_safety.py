@@ -223,3 +223,8 @@ def test_a_nearer_kb_question_outweighs_an_emergency_example(fake_encoder):
     text = "can consulate make police release my brother"
     assert alone.looks_like_emergency(text, t)
     assert not with_kb.looks_like_emergency(text, t)
+
+
+def test_a_kb_that_does_not_load_leaves_the_exemplars_without_kb_neighbours(tmp_path):
+    (tmp_path / "broken.yml").write_text("id: [unclosed", encoding="utf-8")
+    assert semantic._kb_negatives_from(tmp_path) == []
