@@ -9,8 +9,10 @@ DIET is a statistical classifier; a few decisions must not depend on it (issue 1
 3. a case reference anywhere in the message → `ask_case_status` with the canonical reference
    as the `case_reference` entity (spaces, lower case, full-width digits all normalised);
    progress wording about one's own application ("我的认证办好了没") → `ask_case_status`;
-4. four digits on their own → `inform` (the answer to the verification prompt);
-5. a bare opener ("老师好 请教个问题", "hi, I have a question") → `greet`.
+4. four digits or a receipt query code on their own → `inform` (the answer to the verification
+   prompt);
+5. a short request to stop notifications ("取消通知") → `unsubscribe_case`;
+6. a bare opener ("老师好 请教个问题", "hi, I have a question") → `greet`.
 Not trainable: the rules live in core.conversation.routing and change without retraining.
 """
 
@@ -43,6 +45,7 @@ from core.conversation.routing import (
     wants_cancel,
     wants_human,
     wants_status,
+    wants_unsubscribe,
 )
 from rasa_addons.components import AddonComponent
 from rasa_addons.normalizer import BLANK
@@ -68,6 +71,8 @@ def route_for(text: str, metadata: Optional[Dict[str, Any]]) -> Optional[str]:
         return "out_of_scope"  # forged documents, bribes, private numbers: never a KB answer
     if wants_human(text):
         return "request_human"
+    if wants_unsubscribe(text):
+        return "unsubscribe_case"  # "取消通知": before cancel, which "取消" alone would be
     if wants_cancel(text):
         return "cancel"  # "算了，不用查了" (anchored: a cancel message holds nothing else)
     if find_reference(text) is not None or wants_status(text):

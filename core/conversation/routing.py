@@ -121,12 +121,38 @@ def wants_cancel(text: str) -> bool:
     return bool(_CANCEL_RE.match(normalize(text).strip().lower()))
 
 
+# "取消通知" / "stop notifications": a short message that only ends the progress notifications
+# (DIET, with few examples of it, sometimes reads it as fallback).
+_UNSUBSCRIBE_RE = _only(
+    r"(取消|关闭|停止|退订)(进度)?(通知|提醒|订阅)|不用(再)?通知(我)?了?|(别|不要)(再)?(通知|提醒)我(了)?|"
+    r"退订(进度通知)?|unsubscribe|stop (the )?(notifications?|updates|alerts)",
+    r"吧|了|谢谢|thanks?|please",
+)
+
+
+def wants_unsubscribe(text: str) -> bool:
+    """A short message that only asks to stop the case notifications."""
+    return bool(_UNSUBSCRIBE_RE.match(normalize(text).strip().lower()))
+
+
 _DIGITS_RE = re.compile(r"^\s*\d{4}\s*$")
+_CODE_RE = re.compile(r"^[A-Za-z0-9]{6,10}$")
 
 
 def is_bare_code(text: str) -> bool:
-    """Four digits on their own: the answer to the verification prompt."""
-    return bool(_DIGITS_RE.match(normalize(text)))
+    """Four digits, or a receipt query code ("QW123456"), on their own: the answer to the
+    verification prompt."""
+    plain = normalize(text).strip()
+    if _DIGITS_RE.match(plain):
+        return True
+    # A receipt query code as core.cases.rules.find_query_code reads it (6–10 letters and digits),
+    # with at least three digits ("hello1" is a word) and not a case reference. Matched here,
+    # not imported: Rasa's venv cannot import core.cases.rules (SQLAlchemy 2).
+    return (
+        bool(_CODE_RE.match(plain))
+        and sum(c.isdigit() for c in plain) >= 3
+        and find_reference(plain) is None
+    )
 
 
 # A bare opener: a greeting, perhaps with "may I ask something", and nothing else ("老师好 请教个问题",

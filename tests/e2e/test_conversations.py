@@ -170,3 +170,19 @@ def test_a_number_on_its_own_gets_one_reply_not_a_fallback_loop(convo, text):
 
 def test_cancel_with_nothing_running_is_one_polite_reply(convo):
     assert [p["type"] for p in convo.payloads("取消")] == ["status_cancelled"]
+
+
+def test_routing_rules_of_this_session_over_the_webhook(convo):
+    # a bare opener is a greeting, whatever DIET makes of "请教个问题"
+    assert only(convo.payloads("老师好 请教个问题"))["type"] == "greeting"
+    # several never-minds in a row, in Cantonese, end the status form
+    assert only(convo.payloads("查询进度"))["type"] == "status_prompt"
+    assert only(convo.payloads("唔查住，取消"))["type"] == "status_cancelled"
+    # an impatient request for a person in Cantonese opens a ticket
+    assert only(convo.payloads("講咗幾次都唔明，我要搵人"))["type"] == "handoff"
+
+
+def test_a_short_follow_up_after_an_answer_is_not_a_status_question(convo):
+    assert only(convo.payloads("APEC商务旅行卡是什么"))["type"] == "kb_answer"
+    payloads = convo.payloads("那去哪里申请呢")
+    assert all(p["type"] != "status_prompt" for p in payloads), payloads

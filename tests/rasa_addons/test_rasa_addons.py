@@ -102,6 +102,8 @@ cases = {
     "plain": ("附加证明书怎么办", None),
     "cancel": ("算了，不用查了", None),
     "opener": ("老师好 请教个问题", None),
+    "unsubscribe": ("取消通知", None),
+    "query_code": ("qw123456", None),
     "greeting_and_question": ("你好，附加证明书怎么办", None),
     "blank": ("\u200b\u200d", None),
 }
@@ -131,6 +133,8 @@ def test_routing_component_overrides_the_classifier():
         "plain": ["faq", [], "faq"],
         "cancel": ["cancel", [], "cancel"],
         "opener": ["greet", [], "greet"],
+        "unsubscribe": ["unsubscribe_case", [], "unsubscribe_case"],
+        "query_code": ["inform", [], "inform"],
         "greeting_and_question": ["faq", [], "faq"],
         "blank": ["nlu_fallback", [], "nlu_fallback"],
     }

@@ -11,6 +11,7 @@ from core.conversation.routing import (
     wants_cancel,
     wants_human,
     wants_status,
+    wants_unsubscribe,
 )
 
 
@@ -78,6 +79,10 @@ def test_ordinary_questions_are_not_requests_for_a_person(text):
 def test_bare_code():
     assert is_bare_code(" 1234 ") and is_bare_code("１２３４")
     assert not is_bare_code("12345") and not is_bare_code("我的手机尾号1234")
+    # a receipt query code on its own answers the verification prompt too
+    assert is_bare_code("qw123456") and is_bare_code(" QW123456 ")
+    assert not is_bare_code("VA-2026-000123")  # a reference, not a code
+    assert not is_bare_code("hello1") and not is_bare_code("查询qw123456")
 
 
 @pytest.mark.parametrize(
@@ -157,3 +162,13 @@ def test_a_bare_opener_is_a_greeting(text):
 )
 def test_a_greeting_followed_by_a_question_is_not_an_opener(text):
     assert not is_opener(text)
+
+
+@pytest.mark.parametrize("text", ["取消通知", "取消進度通知", "不用通知了", "别再通知我了", "stop notifications"])
+def test_a_short_request_to_stop_notifications(text):
+    assert wants_unsubscribe(text) and not wants_cancel(text)
+
+
+@pytest.mark.parametrize("text", ["取消", "取消通知并告诉我认证怎么办", "有进展通知我"])
+def test_other_messages_do_not_unsubscribe(text):
+    assert not wants_unsubscribe(text)
