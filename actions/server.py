@@ -6,16 +6,19 @@ runs — otherwise anyone reaching the port could run actions with a made-up tra
 open tickets, subscribe to a case). Errors answer `{"error": "internal"}`: rasa-sdk's own handler
 echoes the request body (the citizen's messages) back to the caller, and Rasa logs it.
 
-`python -m actions` installs this factory in place of rasa-sdk's (`use_guarded_app`); Sanic's
-worker processes re-create the app from it, so the check holds in every worker.
+`python -m actions` installs this factory in place of rasa-sdk's (`use_guarded_app`), so the check
+holds in every worker; one worker (the default) is served in the started process itself.
 """
 
 from __future__ import annotations
 
 import hmac
+import os
 from typing import Any
 
-from rasa_sdk import endpoint
+from rasa_sdk import __main__ as sdk_main
+from rasa_sdk import endpoint, utils
+from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -61,5 +64,47 @@ def create_guarded_app(action_executor: Any, *args: Any, **kwargs: Any) -> Sanic
 
 
 def use_guarded_app() -> None:
-    """Make rasa-sdk's `run` build its app (in every worker) with `create_guarded_app`."""
+    """Make rasa-sdk's `run` build its app (in every worker) with `create_guarded_app`, and
+    serve one worker in this process (`serve`)."""
     endpoint.create_app_for_serve = create_guarded_app
+    sdk_main.run = serve
+
+
+def serve(
+    action_executor: ActionExecutor,
+    port: int = endpoint.DEFAULT_SERVER_PORT,
+    cors_origins: str | list[str] | None = "*",
+    ssl_certificate: str | None = None,
+    ssl_keyfile: str | None = None,
+    ssl_password: str | None = None,
+    auto_reload: bool = False,
+    endpoints: str = endpoint.DEFAULT_ENDPOINTS_PATH,
+    keep_alive_timeout: int = endpoint.DEFAULT_KEEP_ALIVE_TIMEOUT,
+) -> None:
+    """rasa-sdk's `run`, but with one worker (ACTION_SERVER_SANIC_WORKERS unset or 1) served in this
+    process: rasa-sdk's Sanic.serve keeps a manager process that has imported every action
+    (and the KB code) next to the worker that serves — about 170 MB of RSS doing nothing
+    (docs/benchmarks.md). More workers are served as rasa-sdk serves them."""
+    if utils.number_of_sanic_workers() != 1:
+        endpoint.run(
+            action_executor,
+            port,
+            cors_origins,
+            ssl_certificate,
+            ssl_keyfile,
+            ssl_password,
+            auto_reload,
+            endpoints,
+            keep_alive_timeout,
+        )
+        return
+    app = create_guarded_app(
+        action_executor,
+        cors_origins=cors_origins,
+        auto_reload=False,
+        endpoints=endpoints,
+        keep_alive_timeout=keep_alive_timeout,
+    )
+    ssl = endpoint.create_ssl_config(ssl_certificate, ssl_keyfile, ssl_password)
+    app.prepare(host=os.environ.get("SANIC_HOST", "127.0.0.1"), port=port, ssl=ssl, workers=1)
+    Sanic.serve_single(primary=app)

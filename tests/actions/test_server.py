@@ -20,6 +20,9 @@ from scripts.stack import ROOT, free_port
 SECRET = "action-secret-for-tests-0123"
 
 
+SERVED: dict[str, int] = {}
+
+
 @pytest.fixture(scope="module")
 def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from core.db.migrate import upgrade
@@ -56,6 +59,7 @@ def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             break
         except (urllib.error.URLError, OSError):
             time.sleep(0.5)
+    SERVED["pid"] = proc.pid
     try:
         yield base
     finally:
@@ -112,3 +116,12 @@ def test_a_forged_verified_case_slot_does_not_subscribe(action_server):
 def test_errors_do_not_echo_the_request(action_server):
     status, reply = call(action_server, '["我的护照号是E12345678"]'.encode(), SECRET)
     assert status == 500 and reply == {"error": "internal"}
+
+
+def test_one_worker_is_served_in_one_process(action_server):
+    # rasa-sdk's own run keeps a manager process (every action imported, ~170 MB) beside the
+    # worker; actions.server.serve serves the one worker in the started process itself.
+    pid = SERVED["pid"]
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    assert children == []
+    assert urllib.request.urlopen(f"{action_server}/health", timeout=5).status == 200
