@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from typing import Any
 
@@ -87,3 +88,9 @@ def widget_session() -> str:
     from core.conversation.widget_sessions import mint
 
     return mint(WIDGET_SECRET, int(time.time()))
+
+
+def shows(secret: str, text: str) -> bool:
+    """Whether ``secret`` appears in ``text`` as a token of its own, not inside a longer run of
+    letters or digits (a timestamp such as 1796199258.5678034 or a random hex id is no leak)."""
+    return re.search(rf"(?<![0-9A-Za-z]){re.escape(secret)}(?![0-9A-Za-z])", text) is not None

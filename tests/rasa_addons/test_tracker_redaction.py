@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from scripts.stack import ROOT
+from tests.factories import shows
 
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
 SCRIPT = r"""
@@ -85,7 +86,7 @@ def test_neither_digits_nor_query_code_reach_the_tracker_store(stored):
     assert "LIVE QW123456" in done.stdout
     text = raw.decode("utf-8", errors="replace")
     for secret in ("5678", "13800005678", "QW123456", "qw123456"):
-        assert secret not in text
+        assert not shows(secret, text), secret
     users = [e["text"] for e in events if e["event"] == "user"]
     assert users[0] == "查询进度 VA-2026-000123 手机****"  # the reference stays: not a secret
     assert users[1] == users[4] == "［已隐去核验信息］"
@@ -98,3 +99,9 @@ def test_redacted_events_keep_their_kind_and_order(stored):
     _, events, _ = stored
     kinds = [e["event"] for e in events]
     assert kinds.count("user") == 5 and kinds[1] == "user" and len(events) == 21
+
+
+def test_a_secret_counts_as_shown_only_as_a_token_of_its_own():
+    assert shows("5678", '"text": "后四位是 5678"') and shows("5678", '"value": "5678"}')
+    assert shows("QW123456", "验证码QW123456")  # Chinese characters beside it still count
+    assert not shows("5678", '"timestamp": 1796199258.5678034') and not shows("5678", "#a15678f")
