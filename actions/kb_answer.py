@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import CitizenAction, Domain, Events
 from actions.common import log_event, message_text, record_unanswered
+from core import encoder
 from core.conversation import replies
 from core.conversation.refusals import authority_for, firm_reason
 from core.kb import countries
@@ -42,22 +43,22 @@ def selector_ranking(parse: dict[str, Any]) -> list[tuple[str, float]]:
     return out
 
 
-def dense_scores(text: str) -> dict[str, float] | None:
+def dense_scores(text: str, hint: object = None) -> dict[str, float] | None:
     """Cosine similarity of the text to each entry's questions; None when disabled/unavailable."""
     index = get_dense_index()
-    return index.scores(text) if index is not None else None
+    return index.scores(text, hint) if index is not None else None
 
 
-def passage_scores(text: str) -> dict[str, float] | None:
+def passage_scores(text: str, hint: object = None) -> dict[str, float] | None:
     """Cosine similarity of the text to each entry's answer; None when unavailable."""
     index = get_dense_index()
-    return index.passage_scores(text) if index is not None else None
+    return index.passage_scores(text, hint) if index is not None else None
 
 
-def negative_score(text: str) -> float | None:
+def negative_score(text: str, hint: object = None) -> float | None:
     """Cosine similarity to the nearest out-of-scope example; None when unavailable."""
     index = get_dense_index()
-    return index.negative_score(text) if index is not None else None
+    return index.negative_score(text, hint) if index is not None else None
 
 
 def thresholds() -> Thresholds:
@@ -78,9 +79,10 @@ def decide_kb(text: str, parse: dict[str, Any], last_kb_id: str | None = None) -
     bm25 = index.search(text, limit=10)
     exact = index.exact(text)
     # A verbatim KB question (e.g. a suggestion button) is answered without the costly encoder.
-    dense = dense_scores(text) if exact is None else None
-    negative = negative_score(text) if exact is None else None
-    passage = passage_scores(text) if exact is None else None
+    hint = parse.get(encoder.KEY)  # Rasa's vector of this message (core.encoder)
+    dense = dense_scores(text, hint) if exact is None else None
+    negative = negative_score(text, hint) if exact is None else None
+    passage = passage_scores(text, hint) if exact is None else None
     t = thresholds()
     ranking = rank(selector, bm25, t, exact=exact, dense=dense, negative=negative, passage=passage)
     if exact is None and last_kb_id in kb.entries and is_follow_up(text):

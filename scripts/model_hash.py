@@ -14,6 +14,7 @@ INPUTS = [
     # The add-ons that change what the model learns (kb/ is not here: Rasa no longer learns it).
     "rasa_addons/normalizer.py",
     "rasa_addons/dense_featurizer.py",
+    "core/encoder.py",  # the length at which messages are cut before embedding
     "core/text.py",
     "requirements/rasa-constraints.txt",
 ]

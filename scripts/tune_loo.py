@@ -43,6 +43,7 @@ class Query:
 
 def loo_queries() -> list[Query]:
     """Every fold's removed questions, each scored against the KB without it."""
+    from core import encoder
     from core.kb import dense as dense_mod
     from core.services import get_dense_index, get_kb
     from core.text import normalize
@@ -71,7 +72,7 @@ def loo_queries() -> list[Query]:
         for k, q in removed.items():
             mask[rows.get((k, normalize(q)), [])] = True
         for k, q in removed.items():
-            sims = index.matrix @ dense_mod._query_vector(normalize(q).strip())
+            sims = index.matrix @ encoder.query_vector(dense_mod.query_of(q))
             sims[mask] = -1.0
             best = np.full(len(index.entry_ids), -1.0, dtype=np.float32)
             np.maximum.at(best, index.columns, sims)

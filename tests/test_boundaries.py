@@ -22,7 +22,9 @@ FORBIDDEN = {
     "bot": {"actions", "api", "rasa"},
 }
 # The shared modules every capability may use; they import no capability.
-SHARED = {"settings", "db", "text", "logs", "metrics", "hashing", "redaction", "texts"}
+SHARED = {
+    "settings", "db", "text", "logs", "metrics", "hashing", "redaction", "texts", "encoder",
+}  # fmt: skip
 # What each top-level part of core/ may import (besides itself). `services` builds the cached
 # process resources (KB, indexes, safety check, session factory) for the entry points; no part
 # of core/ imports it.
@@ -33,9 +35,10 @@ CORE_ALLOWED: dict[str, set[str]] = {
     "logs": set(),
     "hashing": set(),
     "redaction": set(),
+    "encoder": {"redaction"},
     "metrics": set(),
     "db": {"settings"},
-    "kb": {"settings", "db", "text", "hashing", "texts"},
+    "kb": {"settings", "db", "text", "hashing", "texts", "encoder", "redaction"},
     "services": {"settings", "db", "kb", "conversation"},
     "staff": SHARED,
     "notify": SHARED | {"kb"},

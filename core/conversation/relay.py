@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import metrics
+from core import encoder, metrics
 from core.conversation import language
 from core.conversation.analytics import observe_turn, record_turn
 from core.conversation.emergency import Emergency
@@ -31,6 +31,7 @@ from core.conversation.safety import Safety, emergency_reply, get_safety
 from core.db.engine import get_engine, session_factory, session_scope
 from core.handoff.office_hours import OfficeHours
 from core.handoff.tickets import TicketInfo, park_message, request_handoff, route_to_open_ticket
+from core.kb.dense import query_of
 from core.notify.outbox import channel_of
 from core.notify.preferences import set_lang, stored_lang
 from core.settings import Settings
@@ -54,6 +55,16 @@ class MessageRejected(Exception):
 
 class ServiceUnavailable(Exception):
     """Neither the bot nor the database could take the message; it was NOT accepted."""
+
+
+def with_vector(metadata: dict[str, Any], text: str) -> dict[str, Any]:
+    """The metadata plus the message's vector when the emergency check embedded exactly what
+    Rasa will embed (core.encoder): Rasa and the action server then need not encode it again."""
+    plain = query_of(text)
+    vector = encoder.recent(plain) if plain else None
+    if vector is None:
+        return metadata
+    return {**metadata, encoder.KEY: encoder.pack(plain, vector)}
 
 
 @dataclass
@@ -169,6 +180,7 @@ class Relay:
             return self._with_hours_notice(
                 [BotMessage(t("reply.in_ticket", ticket=ticket.ticket), ticket.payload())]
             )
+        metadata = with_vector(metadata, cleaned)
         started = time.perf_counter()
         try:
             answer = await self.rasa.send(sender_id, cleaned, metadata=metadata)

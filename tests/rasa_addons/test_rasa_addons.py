@@ -161,3 +161,47 @@ def test_dense_featurizer_survives_lone_surrogates():
     shapes = result_of(rasa_python(FEATURIZER_SCRIPT))
     assert isinstance(shapes, list)
     assert shapes[0] and shapes[0] == shapes[2]  # the pair is encoded like any message
+
+
+HINT_SCRIPT = r"""
+import json
+import numpy as np
+import core.encoder as encoder
+from rasa.shared.nlu.training_data.message import Message
+from rasa_addons.dense_featurizer import E5SentenceFeaturizer
+
+calls = []
+real = encoder.encode
+def counting(texts):
+    calls.append(list(texts))
+    return real(texts)
+encoder.encode = counting
+marked = np.zeros(encoder.DIM, dtype=np.float32); marked[7] = 1.0  # no real embedding looks so
+config = {**E5SentenceFeaturizer.get_default_config(), "cache_dir": None}
+featurizer = E5SentenceFeaturizer(config, "e5")
+messages = [
+    Message(data={"text": "附加证明书怎么办", "metadata": {encoder.KEY: encoder.pack("附加证明书怎么办", marked)}}),
+    Message(data={"text": "护照丢了怎么办", "metadata": {encoder.KEY: encoder.pack("别的话", marked)}}),
+    Message(data={"text": "签证" * 100}),
+]
+featurizer.process(messages)
+out = []
+for m in messages:
+    dense = [f.features for f in m.features if f.type == "sentence"][0].reshape(-1)
+    hint = m.as_dict(only_output_properties=True).get(encoder.KEY)
+    out.append({
+        "marked": bool(np.array_equal(dense, marked)),
+        "handed_on": bool(np.array_equal(encoder.from_hint(hint["text"], hint), dense)),
+        "text_chars": len(hint["text"]),
+    })
+print("RESULT " + json.dumps({"messages": out, "encoded": calls}))
+"""
+
+
+def test_dense_featurizer_uses_the_relays_vector_for_its_text_and_hands_its_own_on():
+    got = result_of(rasa_python(HINT_SCRIPT))
+    first, second, long = got["messages"]
+    assert first == {"marked": True, "handed_on": True, "text_chars": 8}  # not encoded again
+    assert second["marked"] is False and second["handed_on"]  # a hint for another text: ignored
+    assert long["text_chars"] == 120 and long["handed_on"]  # long messages: the first 120
+    assert got["encoded"] == [["护照丢了怎么办"], ["签证" * 60]]

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+import core.encoder
 from core.conversation import semantic
 from core.conversation.relay import Relay
 from core.conversation.safety import Safety
@@ -41,11 +42,11 @@ class _Fake:
 
 @pytest.fixture
 def fake_encoder(monkeypatch):
-    encoder = _Fake()
-    monkeypatch.setattr(semantic, "_encode", encoder)
-    semantic._vector.cache_clear()
-    yield encoder
-    semantic._vector.cache_clear()
+    fake = _Fake()
+    monkeypatch.setattr(core.encoder, "encode", fake)
+    core.encoder.forget_recent()
+    yield fake
+    core.encoder.forget_recent()
 
 
 def test_semantic_check_finds_an_emergency_without_keywords(fake_encoder):
@@ -228,3 +229,16 @@ def test_a_nearer_kb_question_outweighs_an_emergency_example(fake_encoder):
 def test_a_kb_that_does_not_load_leaves_the_exemplars_without_kb_neighbours(tmp_path):
     (tmp_path / "broken.yml").write_text("id: [unclosed", encoding="utf-8")
     assert semantic._kb_negatives_from(tmp_path) == []
+
+
+def test_the_relay_hands_rasa_the_vector_its_emergency_check_computed(sessions, fake_encoder):
+    index = IntentExemplars([("report_emergency", "robbed abroad"), ("faq", "how apply apostille")])
+    rasa = FakeRasa()
+    relay = Relay(rasa.client(), sessions, safety=Safety(lambda: index))
+    run(relay.handle(SENDER, "ＨＯＷ apply apostille "))
+    hint = rasa.received[-1]["metadata"][core.encoder.KEY]
+    assert hint["text"] == "HOW apply apostille"  # what Rasa embeds: normalised, stripped
+    assert (core.encoder.from_hint("HOW apply apostille", {**hint, "tag": "x"})) is None
+    # Nothing embedded this text (keywords only): Rasa encodes it itself, no hint is sent.
+    run(Relay(rasa.client(), sessions).handle(SENDER, "what does an apostille cost"))
+    assert core.encoder.KEY not in rasa.received[-1]["metadata"]

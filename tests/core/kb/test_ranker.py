@@ -160,3 +160,24 @@ def test_moderate_signals_that_add_up_pass_the_gate_when_allowed():
     assert result.decision == "answer" and result.kb_ids == ["a"]
     # Weak and scattered: still refused.
     assert rank([("a", 0.2)], [Hit("b", 0.2)], t, dense={"a": 0.86}).decision == "fallback"
+
+
+def test_dense_index_scores_a_message_with_rasas_vector_without_encoding_it(
+    kb, tmp_path, monkeypatch
+):
+    from core import encoder
+    from core.kb.dense import DenseIndex, query_of
+
+    index = DenseIndex(kb, tmp_path)
+    text = "where can I get an apostille done " * 10  # long: Rasa embedded the first 120
+    encoder.forget_recent()
+    expected = index.scores(text)
+    hint = encoder.pack(query_of(text), encoder.query_vector(query_of(text)))
+    encoder.forget_recent()
+
+    def refuse(texts):
+        raise AssertionError(f"encoded again: {texts}")
+
+    monkeypatch.setattr(encoder, "encode", refuse)
+    assert index.scores(text, hint) == expected
+    assert index.passage_scores(text, hint) and index.negative_score(text, hint) is None
