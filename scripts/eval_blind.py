@@ -35,6 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 BLIND_DIR = ROOT / "tests" / "eval" / "blind"
 SINGLE = BLIND_DIR / "single.yml"
 CONVERSATIONS = BLIND_DIR / "conversations.yml"
+# A second blind batch (2026-12-02, same rules, written by a new writer after the holdout was
+# sealed): every case in it is a tune case, so the sealed holdout stays what it was.
+EXTRA = BLIND_DIR / "extra.yml"
 SEEN_AT_SEAL = BLIND_DIR / "holdout_seen.yml"
 OUT_DIR = ROOT / "var" / "eval"
 TUNE_FAILURES = OUT_DIR / "tune_failures.md"
@@ -105,6 +108,7 @@ class Dialogue:
     turns: tuple[Turn, ...]
     single: bool
     raw: dict[str, Any] = field(compare=False, hash=False, repr=False)
+    tune_only: bool = False  # from the second batch (EXTRA): never in the holdout
 
     @property
     def key(self) -> str:
@@ -114,7 +118,10 @@ class Dialogue:
 
     @property
     def split(self) -> str:
-        """`tune` or `holdout`, fixed by the text (half each, whatever order the file has)."""
+        """`tune` or `holdout`, fixed by the text (half each, whatever order the file has);
+        the second batch is tune only."""
+        if self.tune_only:
+            return "tune"
         return (
             "tune" if hashlib.sha256(self.key.encode("utf-8")).digest()[0] % 2 == 0 else "holdout"
         )
@@ -135,16 +142,38 @@ def _turn(raw: dict[str, Any]) -> Turn:
     )
 
 
-def load_blind(single: Path = SINGLE, conversations: Path = CONVERSATIONS) -> list[Dialogue]:
-    """Single cases first (ids s001…, file order), then the conversations."""
-    out = []
-    cases = yaml.safe_load(single.read_text(encoding="utf-8"))["cases"]
-    for i, raw in enumerate(cases, 1):
-        out.append(Dialogue(f"s{i:03d}", raw["script"], raw["cat"], (_turn(raw),), True, raw))
-    convs = yaml.safe_load(conversations.read_text(encoding="utf-8"))["conversations"]
+def load_blind(
+    single: Path = SINGLE, conversations: Path = CONVERSATIONS, extra: Path | None = EXTRA
+) -> list[Dialogue]:
+    """Single cases first (ids s001…, file order), then the conversations; then, when `extra`
+    exists, its single cases (e001…) and conversations, all of them tune cases."""
+    out = _dialogues(
+        yaml.safe_load(single.read_text(encoding="utf-8"))["cases"],
+        yaml.safe_load(conversations.read_text(encoding="utf-8"))["conversations"],
+        prefix="s",
+    )
+    if extra is not None and extra.exists():
+        doc = yaml.safe_load(extra.read_text(encoding="utf-8"))
+        out += _dialogues(doc["cases"], doc["conversations"], prefix="e", tune_only=True)
+    return out
+
+
+def _dialogues(
+    cases: list[dict[str, Any]],
+    convs: list[dict[str, Any]],
+    *,
+    prefix: str,
+    tune_only: bool = False,
+) -> list[Dialogue]:
+    out = [
+        Dialogue(f"{prefix}{i:03d}", raw["script"], raw["cat"], (_turn(raw),), True, raw, tune_only)
+        for i, raw in enumerate(cases, 1)
+    ]
     for raw in convs:
         turns = tuple(_turn(t) for t in raw["turns"])
-        out.append(Dialogue(str(raw["id"]), raw["script"], raw["cat"], turns, False, raw))
+        out.append(
+            Dialogue(str(raw["id"]), raw["script"], raw["cat"], turns, False, raw, tune_only)
+        )
     return out
 
 

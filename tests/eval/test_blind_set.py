@@ -55,8 +55,9 @@ def test_blind_set_is_well_formed_and_labelled():
 
 def test_split_is_about_half_and_covers_every_type():
     dialogues = blind.load_blind()
+    assert all(d.split == "tune" for d in dialogues if d.tune_only)  # the second batch
     for single in (True, False):
-        chosen = [d for d in dialogues if d.single == single]
+        chosen = [d for d in dialogues if d.single == single and not d.tune_only]
         share = sum(d.split == "holdout" for d in chosen) / len(chosen)
         assert 0.35 <= share <= 0.65, (single, share)
     holdout_types = Counter(t.expect for d in dialogues if d.split == "holdout" for t in d.turns)
