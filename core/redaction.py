@@ -116,19 +116,25 @@ def redact_event(event: dict[str, Any], *, verification: bool) -> dict[str, Any]
     return out
 
 
+def _vector_holders(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The event's metadata, its parse data and the parse data's copy of the metadata."""
+    parse = event.get("parse_data")
+    parts = [
+        event.get("metadata"),
+        parse,
+        parse.get("metadata") if isinstance(parse, dict) else None,
+    ]
+    return [part for part in parts if isinstance(part, dict)]
+
+
 def _has_vector(event: dict[str, Any]) -> bool:
-    return any(
-        isinstance(part, dict) and VECTOR_KEY in part
-        for part in (event.get("metadata"), event.get("parse_data"))
-    )
+    return any(VECTOR_KEY in part for part in _vector_holders(event))
 
 
 def _without_vector(event: dict[str, Any]) -> dict[str, Any]:
-    out = dict(event)
-    for name in ("metadata", "parse_data"):
-        part = out.get(name)
-        if isinstance(part, dict) and VECTOR_KEY in part:
-            out[name] = {k: v for k, v in part.items() if k != VECTOR_KEY}
+    out = copy.deepcopy(event)
+    for part in _vector_holders(out):
+        part.pop(VECTOR_KEY, None)
     return out
 
 
