@@ -89,10 +89,6 @@ def _plain(text: str) -> str:
     return normalize(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)).strip()
 
 
-def _encode(texts: list[str]) -> np.ndarray:
-    return encoder.encode(texts)
-
-
 def windows(plain: str, size: int, count: int) -> list[str]:
     """At most `count` slices of `size` characters: the start, then the end, then the middle."""
     if len(plain) <= size:
@@ -120,7 +116,7 @@ class IntentExemplars:
         matrix = load_matrix(path, len(texts))
         if matrix is None:
             # KB questions the KB index embedded already (the same encoder and prefix) are reused
-            matrix = reuse_or_encode(texts, _encode)
+            matrix = reuse_or_encode(texts, encoder.encode)
             save_matrix(path, matrix, "exemplar_cache_not_written")
         self.matrix = matrix
         self.is_emergency = self.intents == EMERGENCY

@@ -68,11 +68,6 @@ def _texts(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
     return ids, texts
 
 
-def _encode(texts: list[str]) -> np.ndarray:
-    # Question-to-question similarity: both sides use the "query:" prefix.
-    return encoder.encode(texts)
-
-
 # Vectors of KB texts already embedded in this process: after a KB edit only the new or changed
 # texts are encoded (a new paraphrase is live in well under a second, not after 30 s).
 _known: dict[str, np.ndarray] = {}
@@ -90,7 +85,8 @@ def _reusing(
 
 
 def _encode_reusing(texts: list[str]) -> np.ndarray:
-    return _reusing(_known, _encode, texts)
+    # Question-to-question similarity: both sides use the "query:" prefix.
+    return _reusing(_known, encoder.encode, texts)
 
 
 def reuse_or_encode(texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
