@@ -103,26 +103,31 @@ class RasaClient:
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
-    async def send(
-        self, sender_id: str, text: str, metadata: dict[str, Any] | None = None
-    ) -> list[BotMessage]:
-        """Deliver one message; the bot's replies, paired."""
+    async def _call(self, method: str, path: str, **request: Any) -> httpx.Response:
+        """One request to Rasa; RasaUnavailable when it cannot be reached or answers other
+        than 200."""
         try:
-            response = await self._client.post(
-                f"{self.base_url}/webhooks/rest/webhook",
-                json={
-                    "sender": sender_id,
-                    "message": text,
-                    **({"metadata": metadata} if metadata else {}),
-                },
-                headers={WEBHOOK_SECRET_HEADER: self.webhook_secret}
-                if self.webhook_secret
-                else None,
-            )
+            response = await self._client.request(method, f"{self.base_url}{path}", **request)
         except httpx.HTTPError as exc:
             raise RasaUnavailable(exc.__class__.__name__) from exc
         if response.status_code != 200:
             raise RasaUnavailable(f"status {response.status_code}")
+        return response
+
+    async def send(
+        self, sender_id: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[BotMessage]:
+        """Deliver one message; the bot's replies, paired."""
+        response = await self._call(
+            "POST",
+            "/webhooks/rest/webhook",
+            json={
+                "sender": sender_id,
+                "message": text,
+                **({"metadata": metadata} if metadata else {}),
+            },
+            headers={WEBHOOK_SECRET_HEADER: self.webhook_secret} if self.webhook_secret else None,
+        )
         try:
             raw = response.json()
         except ValueError as exc:
@@ -143,29 +148,21 @@ class RasaClient:
 
     async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
         """Append events to a conversation (e.g. `{"event": "resume"}` when staff close a ticket)."""
-        try:
-            response = await self._client.post(
-                f"{self.base_url}/conversations/{conversation_path(sender_id)}/tracker/events",
-                headers=self._auth,
-                json=events,
-            )
-        except httpx.HTTPError as exc:
-            raise RasaUnavailable(exc.__class__.__name__) from exc
-        if response.status_code != 200:
-            raise RasaUnavailable(f"status {response.status_code}")
+        await self._call(
+            "POST",
+            f"/conversations/{conversation_path(sender_id)}/tracker/events",
+            headers=self._auth,
+            json=events,
+        )
 
     async def tracker_events(self, sender_id: str) -> list[dict[str, Any]]:
         """The conversation's events (token-protected HTTP API); [] for an unknown sender."""
-        try:
-            response = await self._client.get(
-                f"{self.base_url}/conversations/{conversation_path(sender_id)}/tracker",
-                headers=self._auth,
-                timeout=10,
-            )
-        except httpx.HTTPError as exc:
-            raise RasaUnavailable(exc.__class__.__name__) from exc
-        if response.status_code != 200:
-            raise RasaUnavailable(f"status {response.status_code}")
+        response = await self._call(
+            "GET",
+            f"/conversations/{conversation_path(sender_id)}/tracker",
+            headers=self._auth,
+            timeout=10,
+        )
         try:
             events = response.json().get("events")
         except (ValueError, AttributeError) as exc:
