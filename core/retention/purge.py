@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, Executable, and_, delete, func, inspect, or_, select, text
+from sqlalchemy import Engine, and_, delete, func, inspect, or_, select, text
 from sqlalchemy.orm import Session
 
 from core.cases.sync import purge_closed
@@ -67,10 +67,6 @@ def _before(now: dt.datetime, days: int) -> dt.datetime:
     return now - dt.timedelta(days=days)
 
 
-def _deleted(session: Session, statement: Executable) -> int:
-    return affected_rows(session, statement)
-
-
 def purge_app(session: Session, now: dt.datetime, periods: Periods) -> dict[str, int]:
     """Delete expired rows of the app database; {table: rows deleted}."""
     counts: dict[str, int] = {}
@@ -79,17 +75,17 @@ def purge_app(session: Session, now: dt.datetime, periods: Periods) -> dict[str,
         HandoffTicket.closed_at.is_not(None),
         HandoffTicket.closed_at < _before(now, periods.tickets),
     )
-    counts["handoff_messages"] = _deleted(
+    counts["handoff_messages"] = affected_rows(
         session, delete(HandoffMessage).where(HandoffMessage.ticket_id.in_(old_tickets))
     )
     # Drafts made from those tickets quote citizens; the decided ones go with the tickets.
-    counts["kb_drafts"] = _deleted(
+    counts["kb_drafts"] = affected_rows(
         session,
         delete(KbDraft).where(
             KbDraft.status != "draft", KbDraft.created_at < _before(now, periods.tickets)
         ),
     )
-    counts["handoff_tickets"] = _deleted(
+    counts["handoff_tickets"] = affected_rows(
         session, delete(HandoffTicket).where(HandoffTicket.id.in_(old_tickets))
     )
     plain = {
@@ -115,9 +111,9 @@ def purge_app(session: Session, now: dt.datetime, periods: Periods) -> dict[str,
         "login_failures": (LoginFailure, LoginFailure.updated_at, periods.attempts),
     }
     for name, (model, column, days) in plain.items():
-        counts[name] = _deleted(session, delete(model).where(column < _before(now, days)))
+        counts[name] = affected_rows(session, delete(model).where(column < _before(now, days)))
     counts["throttle"] = purge_hits(session, _before(now, periods.attempts))
-    counts["console_sessions"] = _deleted(
+    counts["console_sessions"] = affected_rows(
         session,
         delete(ConsoleSession).where(
             or_(
@@ -139,7 +135,7 @@ def purge_tracker(engine: Engine, now: dt.datetime, days: int) -> int:
     """Delete Rasa tracker events (table `events`, Unix `timestamp`) older than `days`."""
     if "events" not in inspect(engine).get_table_names():
         return 0  # Rasa has not written this store yet
-    cutoff = (now - dt.timedelta(days=days)).timestamp()
+    cutoff = _before(now, days).timestamp()
     with engine.begin() as connection:
         result = connection.execute(
             text("DELETE FROM events WHERE timestamp < :cutoff"), {"cutoff": cutoff}
