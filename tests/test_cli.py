@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CLIS = ["core.cases", "core.staff", "core.kb", "core.db", "bot.telegram", "scripts.run"]
+CLIS = [
+    "core.cases",
+    "core.staff",
+    "core.kb",
+    "core.db",
+    "core.retention",
+    "bot.telegram",
+    "bot.wechat",
+    "scripts.run",
+]
 
 
 @pytest.mark.parametrize("module", CLIS)

@@ -1,5 +1,6 @@
-"""`python -m core.kb validate [KB_DIR] | generate [KB_DIR] [OUT_DIR]`: check the knowledge base,
-or regenerate the Rasa FAQ training data from it."""
+"""`python -m core.kb validate [KB_DIR] | sample [KB_DIR] [OUT_DIR] | countries import PAGE.html`:
+check the knowledge base, regenerate the Rasa FAQ training sample from it (`generate` is the
+old name of `sample`), or compare kb/countries.yml with a saved HCCH status table."""
 
 from __future__ import annotations
 
