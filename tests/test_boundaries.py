@@ -184,6 +184,33 @@ def test_every_capability_says_what_it_may_import():
     assert missing == []
 
 
+def named_imports(name: str) -> set[str]:
+    """The capabilities a capability's `__init__` docstring names after "May import"."""
+    tree = ast.parse((ROOT / "core" / name / "__init__.py").read_text(encoding="utf-8"))
+    after = " ".join((ast.get_docstring(tree) or "").split()).partition("May import")[2]
+    return set(re.findall(r"core\.(\w+)", after)) & set(CAPABILITIES)
+
+
+def test_each_capability_docstring_names_exactly_the_capabilities_it_may_import():
+    # The docstring is CORE_ALLOWED in words (the shared modules go without saying).
+    wrong = {
+        name: sorted(named_imports(name))
+        for name in CAPABILITIES
+        if named_imports(name) != CORE_ALLOWED[name] - SHARED
+    }
+    assert wrong == {}
+
+
+def test_readme_table_lists_every_capability_with_what_it_may_import():
+    rows = re.findall(
+        r"^\s*\| `core/(\w+)/` \|.*\| ([\w, ]+) \|$",
+        (ROOT / "README.md").read_text(encoding="utf-8"),
+        re.M,
+    )
+    table = {name: set(allowed.split(", ")) - {"shared"} for name, allowed in rows}
+    assert table == {name: CORE_ALLOWED[name] - SHARED for name in CAPABILITIES}
+
+
 def test_checker_sees_a_violation(tmp_path):
     bad = tmp_path / "x.py"
     bad.write_text("from api.main import create_app\nimport rasa.core\n", encoding="utf-8")

@@ -4,7 +4,8 @@ script), `tickets` (live queue, claim / reply / note / transfer / close), `searc
 drafts), `analytics`, `audit`, `tokens` (integration API tokens); `common` holds the session, roles, CSRF, templates and security
 headers they share, `i18n` the console's English.
 
-Server-rendered (Jinja2, autoescaped).
+Server-rendered (Jinja2, autoescaped). May import core/, api.deps and api's other routes (`auth`
+uses the widget's client tag).
 """
 
 from __future__ import annotations
