@@ -6,12 +6,14 @@ DIET is a statistical classifier; a few decisions must not depend on it (issue 1
 2. a request to forge or buy documents, to bribe, for an official's private contact, or a prompt
    injection (core.conversation.refusals) → `out_of_scope`;
    an explicit request for a person → `request_human`;
+   asking the office to do another authority's business ("外办能帮我换身份证吗") → `out_of_scope`;
 3. a case reference anywhere in the message → `ask_case_status` with the canonical reference
    as the `case_reference` entity (spaces, lower case, full-width digits all normalised);
    progress wording about one's own application ("我的认证办好了没") → `ask_case_status`;
 4. four digits or a receipt query code on their own → `inform` (the answer to the verification
    prompt);
-5. a short request to stop notifications ("取消通知") → `unsubscribe_case`;
+5. a short request to stop notifications ("取消通知") → `unsubscribe_case`; a short "never mind"
+   → `cancel`; a short goodbye ("That's all for now, have a good day.") → `goodbye`;
 6. a bare opener ("老师好 请教个问题", "hi, I have a question") → `greet`.
 Not trainable: the rules live in core.conversation.routing and change without retraining.
 """
@@ -37,10 +39,11 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from core.conversation.emergency import detect
-from core.conversation.refusals import firm_reason
+from core.conversation.refusals import firm_reason, other_authority_request
 from core.conversation.routing import (
     find_reference,
     is_bare_code,
+    is_farewell,
     is_opener,
     wants_cancel,
     wants_human,
@@ -71,10 +74,14 @@ def route_for(text: str, metadata: Optional[Dict[str, Any]]) -> Optional[str]:
         return "out_of_scope"  # forged documents, bribes, private numbers: never a KB answer
     if wants_human(text):
         return "request_human"
+    if other_authority_request(text) is not None:
+        return "out_of_scope"  # "外办能帮我换身份证吗": named as the other authority's business
     if wants_unsubscribe(text):
         return "unsubscribe_case"  # "取消通知": before cancel, which "取消" alone would be
     if wants_cancel(text):
         return "cancel"  # "算了，不用查了" (anchored: a cancel message holds nothing else)
+    if is_farewell(text):
+        return "goodbye"  # "That's all for now, have a good day." (anchored, like cancel)
     if find_reference(text) is not None or wants_status(text):
         return "ask_case_status"
     if is_bare_code(text):

@@ -98,7 +98,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "danger",
         re.compile(
-            r"绑架|被绑|绑走|袭击|抢劫|被抢|被困|战乱|撤离|车祸|出事了|受伤|住院|生命危险|救命|扣押|不让我走|"
+            r"绑架|被绑|绑走|袭击|抢劫|被抢|被困|战乱|撤离|车祸|(?<!方便)(?<!以防)(?<!万一)(?<!要是)(?<!如果)(?<!假如)(?<!以免)(?<!免得)(?<!怕)出事了|受伤|住院|生命危险|救命|扣押|不让我走|"
             r"洪水|地震|海啸|台风|山火|火灾|爆炸|暴动|暴乱|骚乱|枪击|开枪|恐袭|放火|打仗|政变|"
             # a medical emergency abroad, a relative stranded or lost on the way
             r"大出血|昏迷|抢救|重伤|休克|心脏病(发|犯)|重症监护|icu|送(进)?急诊|"
@@ -106,7 +106,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"bleeding|unconscious|intensive care|heart attack|emergency room|"
             r"got separated|stranded|left behind|lost (my|our) (child|son|daughter|father|mother|dad|mum|mom)|"
             r"(被)?(围|困)住|出不去|走不了|被打|打伤|被人打|"
-            r"kidnap|attacked|robbed|trapped|evacuat|accident|hospitali[sz]ed|help me|in danger|"
+            r"kidnap|attacked|robbed|trapped|evacuat|accident|hospitali[sz]ed|in danger|"
+            # a cry for help, not "can you help me debug this" / "help me with my visa"
+            r"^(please |somebody |someone )?help( me| us)?( please)?[!.]*$|help me!|(somebody|someone) help|"
             r"earthquake|flood|tsunami|riot|shooting|gunfire|explosion|on fire|beaten|assaulted|"
             r"held (at|by) (the )?(airport|border|immigration|customs|police)|detained at|"
             r"won'?t let (me|us|him|her|them) (leave|go|call)|can'?t get out"

@@ -39,6 +39,12 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
             # asking for the database or other people's personal data
             r"(输出|导出|列出|显示|给我|发我|打印).{0,12}(数据库|后台)|(数据库|后台).{0,10}(导出|输出|发给我|给我)|"
             r"所有(的)?(案件|用户|人|市民|申请人)的?(手机|电话|身份证|个人信息|资料|号码)|"
+            r"(管理员|开发者|调试|超级用户|上帝|root|admin|debug)模式|"
+            r"(列出|导出|给我|发我|显示|查).{0,4}所有.{0,12}(申请人|用户|市民|案件).{0,6}(名单|名字|姓名|名称|公司|信息|资料)|"
+            # someone else's case, looked up by name ("他是我同事，你按名字搜一下")
+            r"(他|她|同事|朋友|邻居|别人)[^。]{0,30}(按|用|根据)(他的|她的)?(名字|姓名|身份证号?)(帮我)?(搜|查|找)|"
+            r"(按|用|根据)(名字|姓名)(帮我)?(搜|查|找)[^。]{0,20}(他|她|同事|朋友|别人)|"
+            r"\b(search|look (it |them )?up|find (it|them)?) by (his|her|their) name|"
             r"\b(dump|export|list|print|show me) (the |your )?(database|all (users|cases|phone numbers))"
         ),
     ),
@@ -48,7 +54,18 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
             r"(做|办|弄|搞|买|开|造|刻|印|改|p|编|整)(一|几)?(个|份|张|本|套|枚)?(假|伪造|仿)(?!设|期|日|如|若|条|装)的?|"
             r"伪造|造假|做假|作假|假冒|(假|仿造)的?(证件|证书|证明|文凭|学历|毕业证|护照|签证|公章|印章|"
             r"章|结婚证|出生证|户口本|公证书|认证|材料|资料|文件|邀请函|银行流水|存款证明|在职证明)|"
-            r"买.{0,10}(文凭|学历|毕业证|学位证|证书|护照|签证|公章|绿卡|身份证|户口|证件)|"
+            # "买个文凭", not "买高铁票能用护照吗"
+            r"买(?![^，,。]{0,4}票)[^，,。]{0,10}(文凭|学历|毕业证|学位证|证书|护照|签证|公章|绿卡|身份证|户口|证件)|"
+            # a bank statement made to look better ("做一份好看点的流水")
+            r"(做|刷|包装|美化|弄)(一份|个|点|些)?(好看|漂亮)?(点|一点)?的?(银行)?流水|流水.{0,10}(做|刷|包装|美化)得?(好看|漂亮)|"
+            # stamping it oneself, the office's seal sent over
+            r"(自己|自行)(打印|印|刻|做|盖).{0,8}(章|盖上)|(公章|印章|章)的?(样子|样式|图片|图样|电子版|模板).{0,8}(发|给|传)|"
+            # a document for facts that are not true ("其实我没工作 … 帮我写一份")
+            # certified now, the original "filled in later" ("毕业证原件后面再补")
+            r"(原件|证书|毕业证|证明|材料)(后面|以后|之后|回头)再补|"
+            r"其实(我)?(没|没有|不是|不在|没住满|没满).{0,30}(帮我|给我|能不能|可以|可不可以).{0,6}(写|开|做|弄|办)|"
+            r"反正.{0,8}(不会|不)(查|核实|发现)|(使馆|他们|没人|没有人)(也)?不会(去)?(查|核实|发现)|"
+            r"\b(nobody|no one|they) (will|would)(n'?t| not) (check|notice|find out)\b|"
             r"(改|修改|篡改|涂改)(一下)?(文件|证书|证明|护照|公证书|认证|材料)?上?的?(日期|出生日期|年龄|名字|姓名|印章|公章)|"
             r"(证明|证书|护照|文件|公证书|材料|文凭)上的?(日期|出生日期|年龄|名字|姓名|印章|公章).{0,4}(改|修改|篡改|涂改)|"
             r"\b(fake|forged?|forging|counterfeit|fabricat\w*|doctor(ed)?|phony|falsif\w*)\b.{0,30}"
@@ -64,6 +81,9 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
             r"红包|送礼|塞(点)?钱|好处费|辛苦费|打点|走后门|找关系|托关系|疏通|通融|私下(给|加|付)|"
             r"给(你们|工作人员|领导|经办人|办事员)(的)?(点|一点|些)?(钱|好处|红包|礼)|"
             r"钻空子|绕过(规定|规则|审查|要求)|(规定|规则).{0,4}(变通|通融)|变通一下|"
+            r"(帮我|帮忙|给我)(跟|和|向)?.{0,6}打(个|声)?招呼|认识(里面|里头|内部)的人|"
+            r"(事后|之后|回头|办成)(一定|必)?(好好|重重)?(感谢|酬谢|答谢|表示一下)|"
+            r"不走公(帐|账)|(额外|另外|私下)(付|给|塞|转)[^。]{0,10}(承办人|经办人|工作人员|办事员|你们|处长|科长)|"
             r"(路子|门路|后门|捷径).{0,8}(办|批|过|快)|有没有(什么)?(办法|路子).{0,4}(绕过|跳过|钻空子|不审|免审)|"
             r"\bbribe|under the table|pull (some )?strings|grease (someone'?s|the)|kickback|"
             r"\b(get|go) around the (rules|requirements?|law)|bypass the (rules|requirements?|checks?)|"
@@ -73,9 +93,12 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
     (
         "private_contact",
         re.compile(
-            r"(局长|副局长|主任|副主任|处长|科长|领导|官员|经办人|办事员|工作人员|那位|那个人|负责人)"
-            r".{0,6}(私人|个人|自己)?的?(手机|手机号|微信|微信号|私人电话|私人号码|家里电话|住址|家庭住址)|"
-            r"私人(电话|手机|微信|号码|联系方式)|个人(手机|微信|电话号码|联系方式)|"
+            r"(局长|副局长|主任|副主任|处长|科长|领导|官员|经办人|办事员|工作人员|那位|那个人|负责人|同事|承办人)"
+            r".{0,6}(私人|个人|自己)?(的|嘅)?(手机|手提(电话)?|手机号|微信|微信号|私人电话|私人号码|家里电话|"
+            r"住址|家庭住址|家里(的)?地址|家庭地址|住在哪|住哪)|"
+            r"私人(电话|手机|微信|号码|联系方式|line|whatsapp|telegram|邮箱)|"
+            r"个人(手机|微信|电话号码|联系方式|line|whatsapp)|"
+            r"私下(同|跟|和|找)(他|她|佢)(倾|谈|聊|联系|说)|"
             r"(小姐姐|小哥哥?|小姐|大姐|阿姨|姐姐|帅哥|美女|那个人|那位).{0,8}的?(微信|微信号|手机号|手机|电话号码)|"
             r"\b(personal|private|direct|home|cell|mobile) (phone|number|mobile|wechat|contact|address)"
             r".{0,40}\b(director|officer|official|staff|head|chief|minister|clerk|of the person)|"
@@ -152,7 +175,8 @@ _AUTHORITIES: list[tuple[Authority, re.Pattern[str]]] = [
             "the foreigners' work permit office (science and technology / foreign experts) and the exit-entry administration",
         ),
         re.compile(
-            r"外国人.{0,10}(工作许可|工作证|就业证|来华工作|工作签证|居留许可)|外籍.{0,6}(工作许可|工作证)|"
+            r"外国(人|籍|老公|老婆|丈夫|妻子|朋友|员工|同事|工程师)?.{0,10}(工作许可|工作证|就业证|来华工作|工作签证|居留许可)|"
+            r"外籍.{0,6}(工作许可|工作证)|"
             r"\bwork permit\b|foreigners?'? work|employ(ing)? (a )?foreign"
         ),
     ),
@@ -163,6 +187,19 @@ _AUTHORITIES: list[tuple[Authority, re.Pattern[str]]] = [
             "the traffic police vehicle administration office",
         ),
         re.compile(r"驾照|驾驶证|车管所|行驶证|\bdriv(er'?s|ing) licen[cs]e\b"),
+    ),
+    (
+        Authority("notary", "公证机构（公证处）", "a notary office"),
+        # notarising itself; "公证书要先认证吗" names the office's own service and is answered
+        re.compile(r"公证(?!书)|\bnotari[sz](e|ation|ing)\b"),
+    ),
+    (
+        Authority(
+            "foreign_immigration",
+            "该国驻华使领馆或其移民主管部门",
+            "that country's embassy or consulate in China, or its immigration authority",
+        ),
+        re.compile(r"移民(申请|签证)?|\bimmigrat(e|ion)\b|permanent residen(ce|cy)|green card"),
     ),
     (
         Authority("tax", "税务部门", "the tax bureau"),
@@ -179,6 +216,39 @@ _AUTHORITIES: list[tuple[Authority, re.Pattern[str]]] = [
         ),
     ),
 ]
+
+
+# "外办能不能给办一下", "找你们侨办能不能给办", "do you renew it?": the citizen asks the office
+# itself to do the other authority's business.
+_ASKS_OFFICE = re.compile(
+    r"(外办|侨办|你们|贵办|办公室|你们这|你们这边|这边|你哋)(侨办|外办)?.{0,6}"
+    r"(能不能|可不可以|可以|能|会不会|有没有|有冇|得唔得|帮|给|受理|管|派人|负责)|"
+    r"(找|到|去|在)(你们|外办|侨办|你们这)(这边|这里)?.{0,6}(办|换|补|弄|查|改|申请|做|公证)|"
+    r"(外办|侨办|你们)(受理|管|负责|办)(吗|不|么|这个)|"
+    r"\b(do|can|could|will) (you|your office|the office)( guys)? (renew|issue|handle|do|process|help|change|fix|sort)|"
+    r"\bwith you\b|\byour office (handle|do|deal)|which desk in your office"
+)
+
+
+def asks_office(text: str) -> bool:
+    """The message asks the office itself to act ("外办可以派人来家里帮她换吗")."""
+    return bool(_ASKS_OFFICE.search(normalize(text).lower()))
+
+
+# The office's own services: "能不能直接在你们这里办附加证明书？户口在外省" asks about one of them.
+_OWN_SERVICE = re.compile(
+    r"附加证明书|认证|海牙|签证|apec|商务旅行卡|归侨|侨眷|华侨|侨属|定居|邀请函|"
+    r"\b(apostille|legali[sz]\w*|visa|invitation)\b"
+)
+
+
+def other_authority_request(text: str) -> Authority | None:
+    """The authority, when the message asks the office to do that authority's business (and
+    names none of the office's own services)."""
+    authority = authority_for(text)
+    if authority is None or not asks_office(text):
+        return None
+    return None if _OWN_SERVICE.search(normalize(text).lower()) else authority
 
 
 def authority_for(text: str) -> Authority | None:

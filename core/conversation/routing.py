@@ -36,8 +36,13 @@ _HUMAN_RE = re.compile(
             # Cantonese ("我要搵人", "搵個真人同我傾"); normalize() has made 搵 simplified (揾)
             r"(要|想|帮我|同我|俾我)[搵揾](个|一个)?(真)?人(啊|呀|吧|喇|啦|嚟|同我)?$|[搵揾](个|一个)?真人|"
             r"[搵揾](你哋|你们)?(嘅|的)?(职员|工作人员|客服|负责人)",
+            # a person assigned to the case ("可以请专人协助吗")
+            r"(请|要|派|找|安排)(一位|一个|个|位)?专人|专人(协助|处理|帮|跟进|对接|联系|解答|负责)",
             r"\b(real|live|actual) (person|human|agent|staff)",
-            r"\bhuman( agent| being| please|$)|^(a )?human\b",
+            r"\bhuman[.!]*( now| please|$)|\bhuman (agent|being)|^(a )?human[.!?]*$",
+            r"^(a |an )?(representative|agent|operator|staff member)( please)?[.!?]*$",
+            r"\b(put|get|connect|transfer|pass|switch) me (through |over )?(to|with) (a |an |some |the |your )?"
+            r"(real )?(person|human|someone|somebody|staff|officer|agent|representative|operator|colleague)",
             r"\b(talk|speak|chat)(ing)? (to|with) (a |an |some |the )?"
             r"(person|human|someone|somebody|staff|officer|agent|representative|operator)",
             r"\b(customer service|operator please|live chat|get me a person|transfer me)",
@@ -65,6 +70,12 @@ _STATUS_RE = re.compile(
             r"进度|进展|到哪一步|到哪了|到哪儿了|办到哪|审批到|办得怎么样|办的怎么样|怎么样了",
             r"(办|做|批|弄|审|认证|签)(好|完|下来|出来)了?(没|吗|么|没有|未|了没)",
             r"(下来|批下来|出来|送进.{0,6})了?(没|吗|没有|未)",
+            # "送出去没有", "寄过去了吗": the papers sent on to the embassy or the ministry
+            r"(送|寄|递|交)(出去|过去|上去|到使馆|到领馆|到外交部)了?(没|吗|没有|未|了没)",
+            # "是不是已经做好了", "附加证明书好了吗", "他的文件好了没有", "可以去拿了吗"
+            r"是不是(已经)?(办|做|批|弄|审)(好|完|下来|出来)了",
+            r"(证明书|认证|签证|护照|文件|材料|证件|申请|卡|证书)(已经)?(好|批|出|回来)了(没|吗|么|没有|未)",
+            r"(可以|能)(去)?(拿|取|领)了(吗|没|没有)",
             r"(什么时候|啥时候|几时)(能|可以|会)?(出结果|有结果|批下来|下来)",
             r"(我|我的|我们|我家|我妈|我爸|她|他|公司).{0,12}(有消息|有结果|有回复)(了)?(吗|没)",
             r"\b(has|have|is|are) (my|our|her|his) .{0,40}\b(been )?(approved|issued|ready|done|"
@@ -72,6 +83,11 @@ _STATUS_RE = re.compile(
             r"\b(any|an) (news|update|progress)\b.{0,20}\b(on|about|with) (my|our|the)\b",
             r"\b(status|progress) of (my|our|her|his)\b|\b(check|track) (my|our) (application|case)",
             r"\bwhere is my (application|case|visa|passport|apostille|card)",
+            # "has my visa come back from the embassy yet?", "whether my father's legalisation is done"
+            r"\b(has|have|is|are) (my|our|her|his)( \w+'s)? .{0,30}\b(come|came) back\b",
+            r"\bwhether (my|our|her|his)( \w+'s)? .{0,40}\b(is|has been|was|are) (done|ready|approved|"
+            r"issued|processed|finished|completed|through)\b",
+            r"^(status|any news|any updates?|update|progress)( please)?[?？!.]*$",
         ]
     )
 )
@@ -83,7 +99,9 @@ _HOW_RE = re.compile(
 
 
 # "有进展通知我" subscribes to notifications of the verified case: the subscribe intent's business.
-_SUBSCRIBE_RE = re.compile(r"通知我|提醒我|订阅|退订|取消通知|\bnotify me\b|\bsubscribe|\balert me\b")
+_SUBSCRIBE_RE = re.compile(
+    r"通知我|提醒我|订阅|退订|取消通知|\bnotify me\b|\bsubscribe|\balert me\b"
+)
 
 
 def wants_status(text: str) -> bool:
@@ -113,12 +131,29 @@ def _only(head: str, tail: str) -> re.Pattern[str]:
 
 
 # One or more "never mind" phrases and nothing else ("never mind, cancel", "唔查住，取消").
-_CANCEL_RE = _only(_CANCEL_WORDS, rf"{_CANCEL_WORDS}|吧|了|喇|啦|谢谢|多谢|thanks?|please")
+_CANCEL_WORDS_MORE = rf"{_CANCEL_WORDS}|skip (it|that|this)|actually skip( it| that)?"
+# What may follow "never mind": putting it off ("回头再说", "I'll call later"), nothing new.
+_LATER = (
+    r"回头再说|以后再说|下次再说|改天再说|晚点再说|有空再说|再说吧|回头再查|以后再查|改天再查|"
+    r"我(再)?自己(查|找|看)(一下|吧)?|我再找找|等我找到(编号)?再(说|查|来)|"
+    r"i'?ll (call|check|look|try|come back|do it|ask)\b[^?]{0,40}|"
+    r"(maybe |i'?ll .{0,20})?(later|another time|tomorrow|next time)"
+)
+_CANCEL_RE = _only(
+    rf"{_CANCEL_WORDS_MORE}",
+    rf"{_CANCEL_WORDS_MORE}|{_LATER}|吧|了|喇|啦|谢谢|多谢|thanks?|please|the (status|lookup|search|check)",
+)
+# "唔記得編號擺咗喺邊，算啦", "hmm I don't have it on me. forget it": a short reason first, then
+# the "never mind" at the end; the reason may not ask anything.
+_REASON_THEN_CANCEL_RE = re.compile(
+    rf"^[^?？吗呢]{{1,40}}[,，。.!！~～]\s*({_CANCEL_WORDS_MORE})({_SEP}(吧|了|喇|啦|{_LATER}))*{_SEP}$"
+)
 
 
 def wants_cancel(text: str) -> bool:
-    """A short message that only says "never mind"."""
-    return bool(_CANCEL_RE.match(normalize(text).strip().lower()))
+    """A short message that only says "never mind" (perhaps with why, or "later")."""
+    plain = normalize(text).strip().lower()
+    return bool(_CANCEL_RE.match(plain) or _REASON_THEN_CANCEL_RE.match(plain))
 
 
 # "取消通知" / "stop notifications": a short message that only ends the progress notifications
@@ -166,11 +201,36 @@ _OPENER_TAIL = (
     r"(请问|麻烦|打扰)(一下|了)?|在吗|在不在|有人(在)?吗|"
     r"(我)?(想|要)?(请教|咨询|问|打听)(一?下|个|一个|几个)?(问题|事|事情)?|"
     r"there|everyone|i have (a|some) questions?|can i ask (you )?(a|something)( question)?|"
-    r"(i'?d like|i want) to ask (a question|something)"
+    r"(i'?d like|i want) to ask (a question|something)|"
+    r"(请问)?(这里|这儿|这边|你们)?(可以|能)(咨询|提问|问问题|问事情|问)(吗|不|么)?|"
+    r"(is|are) (anyone|anybody|someone) there"
 )
 _OPENER_RE = _only(_GREETING, rf"{_OPENER_TAIL}|呀|啊|哈")
+# "有人吗？", "在吗", "anyone there?": an opener without a greeting word.
+_BARE_OPENER_RE = _only(
+    r"有人(在)?吗|有没有人(在)?|在吗|在不在|有人在不在|(is )?(anyone|anybody|someone) (there|here|around)",
+    r"呀|啊|哈|请问|你好|您好",
+)
 
 
 def is_opener(text: str) -> bool:
     """A greeting that asks nothing yet."""
-    return bool(_OPENER_RE.match(normalize(text).strip().lower()))
+    plain = normalize(text).strip().lower()
+    return bool(_OPENER_RE.match(plain) or _BARE_OPENER_RE.match(plain))
+
+
+# "That's all for now, have a good day.", "就这些，再见": the citizen ends the conversation.
+_FAREWELL = (
+    r"再见|拜拜|先这样(吧)?|就这些(了)?|没(有)?(别的|其他)(问题|事)了|下次再聊|"
+    r"bye|goodbye|bye ?bye|see you|take care|that'?s (all|it)( for (now|today))?|"
+    r"have a (good|nice|great) (day|evening|night|weekend)|"
+    r"that'?s everything|nothing else"
+)
+_FAREWELL_RE = _only(
+    _FAREWELL, rf"{_FAREWELL}|谢谢|多谢|thanks?( a lot| again)?|thank you|啦|了|啊|呀"
+)
+
+
+def is_farewell(text: str) -> bool:
+    """A short message that only says goodbye."""
+    return bool(_FAREWELL_RE.match(normalize(text).strip().lower()))

@@ -106,6 +106,9 @@ cases = {
     "query_code": ("qw123456", None),
     "greeting_and_question": ("你好，附加证明书怎么办", None),
     "blank": ("\u200b\u200d", None),
+    "farewell": ("That's all for now, have a good day.", None),
+    "other_authority": ("外办能帮我奶奶换身份证吗", None),
+    "bribe": ("认识里面的人吗，帮我打个招呼", None),
 }
 out = {}
 for name, (text, metadata) in cases.items():
@@ -137,6 +140,9 @@ def test_routing_component_overrides_the_classifier():
         "query_code": ["inform", [], "inform"],
         "greeting_and_question": ["faq", [], "faq"],
         "blank": ["nlu_fallback", [], "nlu_fallback"],
+        "farewell": ["goodbye", [], "goodbye"],
+        "other_authority": ["out_of_scope", [], "out_of_scope"],
+        "bribe": ["out_of_scope", [], "out_of_scope"],
     }
 
 

@@ -72,3 +72,20 @@ def test_situations_without_the_old_keywords_are_emergencies(text):
 def test_a_relative_ill_at_home_or_a_what_if_question_is_not(text):
     assert detect(text) is None
     assert is_hypothetical(text) == ("要是" in text)
+
+
+@pytest.mark.parametrize("text", ["help me!", "Please help us", "somebody help, we are trapped"])
+def test_a_cry_for_help_is_an_emergency(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can you help me with my visa application?",
+        "please help me understand the apostille steps",
+        "出国前在哪里登记一下，以防出事了能找到使馆",  # a precaution, not an event
+    ],
+)
+def test_asking_for_help_with_a_question_is_not_an_emergency(text):
+    assert detect(text) is None

@@ -7,6 +7,7 @@ import pytest
 from core.conversation.routing import (
     find_reference,
     is_bare_code,
+    is_farewell,
     is_opener,
     wants_cancel,
     wants_human,
@@ -143,28 +144,49 @@ def test_a_short_never_mind_cancels(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["算了，我还是问问海牙认证怎么办", "取消外国公文书认证要求的公约是什么", "cancel my visa application?", "不用查了吗",
-     "never mind that, how long does an apostille take"],
+    [
+        "算了，我还是问问海牙认证怎么办",
+        "取消外国公文书认证要求的公约是什么",
+        "cancel my visa application?",
+        "不用查了吗",
+        "never mind that, how long does an apostille take",
+    ],
 )
 def test_a_question_that_starts_like_a_cancel_is_not_one(text):
     assert not wants_cancel(text)
 
 
 @pytest.mark.parametrize(
-    "text", ["老师好 请教个问题", "您好，在吗", "你們好，請問一下", "hi, I have a question", "早上好！", "喂，有人吗"]
+    "text",
+    [
+        "老师好 请教个问题",
+        "您好，在吗",
+        "你們好，請問一下",
+        "hi, I have a question",
+        "早上好！",
+        "喂，有人吗",
+    ],
 )
 def test_a_bare_opener_is_a_greeting(text):
     assert is_opener(text)
 
 
 @pytest.mark.parametrize(
-    "text", ["你好，附加证明书怎么办", "hi, how long does an apostille take", "您好 我的签证办好了吗", "你好，我被骗了"]
+    "text",
+    [
+        "你好，附加证明书怎么办",
+        "hi, how long does an apostille take",
+        "您好 我的签证办好了吗",
+        "你好，我被骗了",
+    ],
 )
 def test_a_greeting_followed_by_a_question_is_not_an_opener(text):
     assert not is_opener(text)
 
 
-@pytest.mark.parametrize("text", ["取消通知", "取消進度通知", "不用通知了", "别再通知我了", "stop notifications"])
+@pytest.mark.parametrize(
+    "text", ["取消通知", "取消進度通知", "不用通知了", "别再通知我了", "stop notifications"]
+)
 def test_a_short_request_to_stop_notifications(text):
     assert wants_unsubscribe(text) and not wants_cancel(text)
 
@@ -172,3 +194,99 @@ def test_a_short_request_to_stop_notifications(text):
 @pytest.mark.parametrize("text", ["取消", "取消通知并告诉我认证怎么办", "有进展通知我"])
 def test_other_messages_do_not_unsubscribe(text):
     assert not wants_unsubscribe(text)
+
+
+# The rules added from the blind tune failures of batch 2: each written by kind, with wordings
+# other than the failing case's own, plus the near misses that must stay what they are.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "请安排专人跟进一下我的事",
+        "Human. Now.",
+        "representative please",
+        "Please put me through to a real person",
+        "can you connect me with someone from your team",
+    ],
+)
+def test_more_requests_for_a_person(text):
+    assert wants_human(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["human rights of returnees abroad", "what does the agent fee cover"]
+)
+def test_words_near_a_person_request_are_not_one(text):
+    assert not wants_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "代办的材料寄到使馆了没有",
+        "我的附加证明书是不是已经办好了",
+        "我爸的认证好了吗",
+        "可以去拿了吗",
+        "has my APEC card come back yet?",
+        "could you check whether my mother's apostille is ready",
+        "status?",
+        "any updates",
+    ],
+)
+def test_more_progress_wordings(text):
+    assert wants_status(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "附加证明书做好以后多久能拿",
+        "What documents do I need to get my visa done?",
+        "status of returnees abroad",
+    ],
+)
+def test_how_and_what_questions_stay_questions(text):
+    assert not wants_status(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不查了，改天再说",
+        "编号找不到了，算了吧",
+        "I can't find the number right now. never mind",
+        "skip it, I'll try tomorrow",
+        "never mind the lookup",
+    ],
+)
+def test_never_mind_with_a_reason_or_a_later(text):
+    assert wants_cancel(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "编号找不到，算了，能不能告诉我认证要多久？",
+        "我不知道编号吗，算了",
+        "never mind, how long does an apostille take?",
+    ],
+)
+def test_a_question_around_never_mind_is_not_a_cancel(text):
+    assert not wants_cancel(text)
+
+
+@pytest.mark.parametrize("text", ["有人在吗？", "在不在", "anyone there?", "您好，这里可以咨询吗"])
+def test_bare_openers_without_a_greeting_word(text):
+    assert is_opener(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["就这些了，谢谢，再见", "That's all for today, thanks!", "have a nice weekend", "bye bye"],
+)
+def test_a_short_goodbye(text):
+    assert is_farewell(text)
+
+
+@pytest.mark.parametrize("text", ["再见之前想问下认证多少钱", "is that all I need for the visa?"])
+def test_a_question_is_not_a_goodbye(text):
+    assert not is_farewell(text)
