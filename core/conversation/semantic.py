@@ -32,20 +32,12 @@ EMERGENCY = "report_emergency"
 CACHE_VERSION = "e5-intents-1"
 
 
-# NLU files that teach DIET but are not exemplars: data/nlu/varied.yml's 340 routing and
-# out-of-scope examples, as exemplars, cost leave-one-out recall of keyword-free emergency examples
-# (66/71 → 65/71) and added an alarm (7/2,597 → 8/2,936) at the thresholds below.
-NOT_EXEMPLARS = frozenset({"varied.yml"})
-
-
 def load_labelled(data_dir: Path) -> list[tuple[str, str]]:
-    """(intent, normalised example) pairs of the NLU files under data_dir (but NOT_EXEMPLARS)."""
+    """(intent, normalised example) pairs of every NLU file under data_dir."""
     import yaml
 
     out: list[tuple[str, str]] = []
     for path in sorted(data_dir.glob("*.yml")):
-        if path.name in NOT_EXEMPLARS:
-            continue
         try:
             blocks = yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", [])
         except (OSError, AttributeError, yaml.YAMLError):
