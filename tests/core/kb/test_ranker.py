@@ -181,24 +181,3 @@ def test_dense_index_scores_a_message_with_rasas_vector_without_encoding_it(
     monkeypatch.setattr(encoder, "encode", refuse)
     assert index.scores(text, hint) == expected
     assert index.passage_scores(text, hint) and index.negative_score(text, hint) is None
-
-
-def test_default_weights_let_the_answer_passage_break_a_dense_tie_between_siblings():
-    # Two sibling entries equally near on dense similarity, BM25 slightly and the answer passage
-    # clearly for "a": the default weights answer "a"; the weights before (BM25 0.7, passages
-    # 0.6, floors 0.85) left it to a did-you-mean (lead 0.086 under the 0.1 margin).
-    bm25, dense = [Hit("a", 0.18), Hit("b", 0.16)], {"a": 0.947, "b": 0.947}
-    passage = {"a": 0.919, "b": 0.901}
-    result = rank([], bm25, Thresholds(), dense=dense, passage=passage)
-    assert result.decision == "answer" and result.kb_ids == ["a"]
-    before = Thresholds(w_bm25=0.7, w_passage=0.6, dense_floor=0.85, passage_floor=0.85)
-    assert rank([], bm25, before, dense=dense, passage=passage).decision == "suggest"
-
-
-def test_default_cosine_floor_counts_moderate_similarity():
-    t = Thresholds()
-    scores = fused_scores({}, {}, {"a": 0.84, "b": 0.82}, t, {"a": 0.84, "b": 0.82})
-    expected = t.w_dense * (0.84 - t.dense_floor) / (1 - t.dense_floor) + t.w_passage * (
-        0.84 - t.passage_floor
-    ) / (1 - t.passage_floor)
-    assert scores["b"] == 0.0 and abs(scores["a"] - expected) < 1e-9 and scores["a"] > 0
