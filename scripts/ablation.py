@@ -12,6 +12,7 @@ through the action server's ranker with and without its signal — the question 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -34,6 +35,7 @@ RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
 OUT = ROOT / "var" / "ablation"
 REPORT = ROOT / "docs" / "ablation.md"
+KEPT = "<!-- kept by make ablation -->"
 
 # Expected reply type → the intents that route a message to it.
 ROUTE = {
@@ -103,14 +105,42 @@ def with_selector(config: dict[str, Any]) -> None:
     )
 
 
+# The training data issue 16 added (docs/ablation.md decided it): rows without it show what it buys.
+ADDED_DATA = ("varied.yml", "emergency_more.yml")
+
+
+def without_data(*names: str):
+    """Train without the data/nlu files `names`."""
+
+    def edit(config: dict[str, Any], data: Path) -> None:
+        for name in names:
+            (data / name).unlink()
+
+    return edit
+
+
+def config_edit(change):
+    """A pipeline change only (the training data stays data/nlu)."""
+
+    def edit(config: dict[str, Any], data: Path) -> None:
+        change(config)
+
+    return edit
+
+
 VARIANTS = {
     "current": [],
-    "-e5 features": [without("E5SentenceFeaturizer")],
-    "-route rules": [without("RouteOverride")],
-    "-char n-grams": [no_char_ngrams],
-    "DIET 30 epochs": [diet_epochs(30)],
-    "DIET 120 epochs": [diet_epochs(120)],
-    "+selector": [with_selector],
+    "-e5 features": [config_edit(without("E5SentenceFeaturizer"))],
+    "-char n-grams": [config_edit(no_char_ngrams)],
+    "DIET 30 epochs": [config_edit(diet_epochs(30))],
+    "DIET 120 epochs": [config_edit(diet_epochs(120))],
+    "+selector": [config_edit(with_selector)],
+    # Issue 16's question "more varied data?": the rows without the routing rules show what DIET
+    # itself learnt (e.g. its own emergency recall).
+    "-route rules": [config_edit(without("RouteOverride"))],
+    "-added data": [without_data(*ADDED_DATA)],
+    "-added data -route rules": [without_data(*ADDED_DATA), config_edit(without("RouteOverride"))],
+    "-emergency data": [without_data("emergency_more.yml")],
 }
 
 
@@ -121,28 +151,30 @@ def cpu_children() -> float:
 
 def train(name: str, edits: list, log) -> tuple[Path, float, float]:
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
-    for edit in edits:
-        edit(config)
     work = OUT / name.replace(" ", "_").replace("+", "plus_").replace("-", "minus_")
     work.mkdir(parents=True, exist_ok=True)
+    nlu = Path(tempfile.mkdtemp(prefix="ablation-"))
+    for p in (ROOT / "data" / "nlu").glob("*.yml"):
+        if name != "+selector" or p.name != "faq.yml":
+            (nlu / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
+    for edit in edits:
+        edit(config, nlu)
     (work / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    nlu = ROOT / "data" / "nlu"
-    data_dir = None
     if name == "+selector":
         from core.services import get_kb
 
-        data_dir = Path(tempfile.mkdtemp(prefix="ablation-"))
-        for p in nlu.glob("*.yml"):
-            if p.name != "faq.yml":
-                (data_dir / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
         for rel, content in render_retrieval_files(get_kb()).items():
-            (
-                data_dir / rel.name if "responses" not in str(rel) else data_dir / "responses.yml"
-            ).write_text(content, encoding="utf-8")
-        nlu = data_dir
+            (nlu / rel.name if "responses" not in str(rel) else nlu / "responses.yml").write_text(
+                content, encoding="utf-8"
+            )
     model = work / "model.tar.gz"
+    # A variant's model is reused only while its config and training data are unchanged.
+    digest = hashlib.sha256((work / "config.yml").read_bytes())
+    for path in sorted(nlu.glob("*.yml")):
+        digest.update(path.name.encode() + path.read_bytes())
+    stamp = work / "inputs.sha256"
     cpu0, wall0 = cpu_children(), time.monotonic()
-    if not model.exists():
+    if not model.exists() or not stamp.exists() or stamp.read_text() != digest.hexdigest():
         log(f"training {name} …")
         env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_ENABLE_ONEDNN_OPTS": "0"}
         subprocess.run(
@@ -150,6 +182,7 @@ def train(name: str, edits: list, log) -> tuple[Path, float, float]:
              "--out", str(work), "--fixed-model-name", "model", "--quiet"],
             cwd=ROOT, env=env, check=True, capture_output=True, text=True,
         )  # fmt: skip
+        stamp.write_text(digest.hexdigest())
         (work / "timing.json").write_text(
             json.dumps({"cpu_s": cpu_children() - cpu0, "wall_s": time.monotonic() - wall0})
         )
@@ -260,6 +293,10 @@ def write_report(results: dict[str, dict[str, Any]], n: int) -> None:
             f"(BM25 + dense only); the selector costs {r['cpu_s']:.0f} CPU-s of training against",
             f"{results.get('current', r)['cpu_s']:.0f} for the current pipeline, and every KB edit would retrain it.",
         ]
+    # Hand-written findings below the marker (decisions and the runs behind them) survive a rerun.
+    kept = REPORT.read_text(encoding="utf-8").partition(KEPT)[2] if REPORT.exists() else ""
+    if kept:
+        lines += ["", KEPT + kept.rstrip("\n")]
     REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
