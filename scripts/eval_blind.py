@@ -208,15 +208,17 @@ def split_counts(dialogues: list[Dialogue]) -> dict[str, dict[str, int]]:
 
 
 def reference_texts(root: Path = ROOT) -> dict[str, str]:
-    """Every training example (data/nlu/*.yml) and KB question/title (kb/**.yml), normalised
+    """Every training example (data/nlu/*.yml, the emergency check's exemplars) and KB
+    question/title (kb/**.yml), normalised
     (core.kb.search.question_key) → where it comes from."""
     from core.kb.dense import load_examples
     from core.kb.search import question_key
 
     out: dict[str, str] = {}
-    for path in sorted((root / "data" / "nlu").glob("*.yml")):
+    exemplars = root / "core" / "conversation" / "exemplars"  # the emergency check's own
+    for path in [*sorted((root / "data" / "nlu").glob("*.yml")), *sorted(exemplars.glob("*.yml"))]:
         for text in load_examples(path):
-            out.setdefault(question_key(text), f"data/nlu/{path.name}")
+            out.setdefault(question_key(text), str(path.relative_to(root)))
     for path in sorted((root / "kb").rglob("*.yml")):
         entry = yaml.safe_load(path.read_text(encoding="utf-8"))
         if not isinstance(entry, dict) or "questions" not in entry:

@@ -30,6 +30,9 @@ from core.text import normalize
 logger = logging.getLogger(__name__)
 EMERGENCY = "report_emergency"
 CACHE_VERSION = "e5-intents-1"
+# Exemplars of this check only (not DIET training data, which lives in data/nlu): more situations
+# of danger, which as DIET data cost the holdout emergencies but as neighbours here only add recall.
+EXEMPLAR_DIR = Path(__file__).resolve().parent / "exemplars"
 
 
 def load_labelled(data_dir: Path) -> list[tuple[str, str]]:
@@ -149,12 +152,13 @@ def get_exemplars(
     data_dir: Path, cache_dir: Path | None, kb_dir: Path | None = None
 ) -> IntentExemplars | None:
     """The process-wide exemplar index (built once; None when the encoder cannot load): the NLU
-    examples under `data_dir`, plus the KB's questions under `kb_dir` as non-emergencies."""
+    examples under `data_dir` and the check's own exemplars (EXEMPLAR_DIR), plus the KB's
+    questions under `kb_dir` as non-emergencies."""
     key = (str(data_dir), str(cache_dir), str(kb_dir))
     with _lock:
         if key not in _cache:
             try:
-                labelled = load_labelled(data_dir)
+                labelled = load_labelled(data_dir) + load_labelled(EXEMPLAR_DIR)
                 if kb_dir is not None:
                     labelled += _kb_negatives_from(kb_dir)
                 _cache[key] = IntentExemplars(labelled, cache_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -242,3 +243,31 @@ def test_the_relay_hands_rasa_the_vector_its_emergency_check_computed(sessions, 
     # Nothing embedded this text (keywords only): Rasa encodes it itself, no hint is sent.
     run(Relay(rasa.client(), sessions).handle(SENDER, "what does an apostille cost"))
     assert core.encoder.KEY not in rasa.received[-1]["metadata"]
+
+
+def test_the_checks_own_exemplars_are_emergencies_outside_the_training_data():
+    # Exemplars of the semantic check only: DIET never trains on them (rasa train reads data/).
+    from core.conversation.semantic import EXEMPLAR_DIR, load_labelled
+
+    own = load_labelled(EXEMPLAR_DIR)
+    assert len(own) >= 150 and {intent for intent, _ in own} == {"report_emergency"}
+    assert not EXEMPLAR_DIR.resolve().is_relative_to(Path("data").resolve())
+    training = {text for _, text in load_labelled(Path("data/nlu"))}
+    assert not training & {text for _, text in own}
+
+
+def test_get_exemplars_reads_the_checks_own_exemplars(tmp_path, fake_encoder):
+    from core.conversation.semantic import _cache, get_exemplars
+
+    data = tmp_path / "nlu"
+    data.mkdir()
+    (data / "x.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hello\n', encoding="utf-8"
+    )
+    _cache.clear()
+    try:
+        index = get_exemplars(data, None)
+        assert index is not None
+        assert int(index.is_emergency.sum()) >= 150 and "greet" in set(index.intents)
+    finally:
+        _cache.clear()

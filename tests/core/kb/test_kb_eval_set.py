@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from core.conversation.semantic import EXEMPLAR_DIR
 from core.kb.dense import load_examples
 from core.kb.search import question_key
 from scripts.eval import Case, classify, load_cases, metrics
@@ -17,7 +18,7 @@ DEV_SET = Path("tests/eval/dev_set.yml")
 def _training_examples() -> set[str]:
     return {
         question_key(text)
-        for path in Path("data/nlu").glob("*.yml")
+        for path in [*Path("data/nlu").glob("*.yml"), *EXEMPLAR_DIR.glob("*.yml")]
         for text in load_examples(path)
     }
 
