@@ -81,6 +81,21 @@ async def test_uncertain_signals_offer_suggestions_and_record_question(settings)
     assert [q.kind for q in stored] == ["fallback"]
 
 
+async def test_a_follow_up_after_suggestions_stays_in_their_topic(kb):
+    # Options for apostille entries were offered, an older answer was about visas: "那费用呢"
+    # is about the apostille's fees, not the visa's.
+    older = {"last_kb_id": "visa_time_fees"}
+    messages, events = await run(
+        ActionAnswerKb(), make_tracker("附加证明书是啥，在哪弄", slots=older)
+    )
+    assert payload(messages)["type"] == "suggestions"
+    first = payload(messages)["options"][0]["kb_id"]
+    assert kb.get(first).topic == "apostille" and events == [SlotSet("last_kb_id", first)]
+    messages, _ = await run(ActionAnswerKb(), make_tracker("那费用呢", slots={"last_kb_id": first}))
+    assert payload(messages)["type"] == "kb_answer"
+    assert payload(messages)["kb_id"] == "apostille_time_fees"
+
+
 async def test_fallback_without_any_match_is_honest():
     messages, _ = await run(
         ActionHandleFallback(), make_tracker("zzzz qqqq", intent="nlu_fallback", confidence=0.1)
