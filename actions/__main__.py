@@ -36,7 +36,9 @@ def main() -> None:
     warnings.filterwarnings("ignore", message=".*compatib.*")
     os.environ.setdefault("SANIC_HOST", "127.0.0.1")
     require_safe(get_settings(), "action server")
-    args = create_argument_parser().parse_args(sys.argv[1:])
+    parser = create_argument_parser()
+    parser.prog = "python -m actions"  # rasa-sdk's parser would print "__main__.py"
+    args = parser.parse_args(sys.argv[1:])
     use_guarded_app()
     args.actions = args.actions or "actions"
     subprocess.run(

@@ -18,6 +18,7 @@ CLIS = [
     "bot.telegram",
     "bot.wechat",
     "scripts.run",
+    "actions",
 ]
 
 
