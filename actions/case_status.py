@@ -69,14 +69,23 @@ class ValidateCaseStatusForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = str(value or "")
+        # A reference sent again at this prompt ("繼續查剛剛那個 VA-2026-001890") is not an
+        # answer: its year was read as the 4 digits, a failed attempt towards the lockout.
+        # A different reference replaces the one being verified.
+        reference = find_reference(text)
+        switch = (
+            {"case_reference": reference}
+            if reference and reference != tracker.get_slot("case_reference")
+            else {}
+        )
         secret = find_last4(text) or find_query_code(text)
         if secret is None or len(text.strip()) > 40:
             dispatcher.utter_message(
                 text=t("reply.status_prompt_verification_format", language_of(tracker)),
                 json_message={"type": "status_prompt", "need": "verification", "error": "format"},
             )
-            return {"phone_last4": None}
-        return {"phone_last4": secret}
+            return {"phone_last4": None, **switch}
+        return {"phone_last4": secret, **switch}
 
 
 class ActionLookupCaseStatus(CitizenAction):

@@ -182,16 +182,22 @@ def find_reference(text: str) -> str | None:
     return None
 
 
+def _without_references(text: str) -> str:
+    """NFKC text, upper-cased, with every case reference blanked out: the year and number of
+    "VA-2026-001890" are not the 4 digits or the query code of a verification answer."""
+    return REFERENCE_RE.sub(" ", unicodedata.normalize("NFKC", text).upper())
+
+
 def find_last4(text: str) -> str | None:
-    """Four digits given alone (the last 4 digits of the phone number)."""
-    plain = unicodedata.normalize("NFKC", text)
-    match = LAST4_RE.search(plain)
+    """Four digits given alone (the last 4 digits of the phone number), outside any reference."""
+    match = LAST4_RE.search(_without_references(text))
     return match.group(1) if match else None
 
 
 def find_query_code(text: str) -> str | None:
-    """A receipt query code (6–10 letters/digits, at least one digit), upper-cased."""
-    plain = unicodedata.normalize("NFKC", text).strip()
+    """A receipt query code (6–10 letters/digits, at least one digit), upper-cased, outside any
+    reference."""
+    plain = _without_references(text).strip()
     match = QUERY_CODE_RE.search(plain)
     code = match.group(1).upper() if match else None
     return (

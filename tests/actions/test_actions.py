@@ -282,6 +282,24 @@ def test_form_validation_asks_again_for_bad_digits():
     assert dispatcher.messages[0]["custom"]["need"] == "verification"
 
 
+def test_a_reference_sent_again_at_the_verification_prompt_is_not_an_attempt():
+    dispatcher = CollectingDispatcher()
+    form = ValidateCaseStatusForm()
+    waiting = make_tracker(slots={"case_reference": "VA-2026-001890"})
+    # The year 2026 used to be taken for the 4 digits: a failed attempt and "not found".
+    assert form.validate_phone_last4(
+        "好,那繼續查剛剛那個 VA-2026-001890", dispatcher, waiting, {}
+    ) == {"phone_last4": None}
+    assert dispatcher.messages[-1]["custom"] == {
+        "type": "status_prompt", "need": "verification", "error": "format"
+    }  # fmt: skip
+    # Another reference replaces the one waiting; digits beside it still count.
+    assert form.validate_phone_last4("LA-2026-002589 尾号5678", dispatcher, waiting, {}) == {
+        "phone_last4": "5678",
+        "case_reference": "LA-2026-002589",
+    }
+
+
 async def test_lookup_reports_status_and_resets_slots(action_env):
     with session_scope(services.get_sessionmaker()) as session:
         make_case(session, salt=action_env.hash_salt.get_secret_value())

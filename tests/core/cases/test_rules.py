@@ -10,6 +10,7 @@ from core.cases.rules import (
     LookupDenied,
     LookupLocked,
     find_last4,
+    find_query_code,
     find_reference,
     lookup_status,
     mask_name,
@@ -39,6 +40,12 @@ def test_find_last4_accepts_only_four_digits():
     assert find_last4("５６７８") == "5678"
     assert find_last4("后四位是5678") == "5678"
     assert find_last4("13800005678") is None
+
+
+def test_digits_inside_a_reference_are_neither_the_last4_nor_a_query_code():
+    assert find_last4("VA-2026-001890") is None and find_query_code("va 2026 001890") is None
+    assert find_last4("VA-2026-001890 后四位5678") == "5678"
+    assert find_query_code("VA-2026-001890 查询码 AB12CD34") == "AB12CD34"
 
 
 def test_mask_name_keeps_only_first_character():
