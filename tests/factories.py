@@ -11,7 +11,7 @@ from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
 from core.cases import store
-from core.cases.rules import mask_name, phone_hash
+from core.cases.rules import received_case
 from core.db.models import Case
 
 SALT = "test-salt"
@@ -31,15 +31,7 @@ def make_case(
     now = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
     case = store.add_case(
         session,
-        Case(
-            reference=reference,
-            kind=kind,
-            state="received",
-            applicant_masked=mask_name(name),
-            phone_hash=phone_hash(salt, reference, last4),
-            created_at=now,
-            updated_at=now,
-        ),
+        received_case(reference=reference, kind=kind, name=name, last4=last4, salt=salt, now=now),
     )
     store.add_event(session, case, state, occurred_at=now)
     return case

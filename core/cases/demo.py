@@ -10,9 +10,8 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from core.cases import store
-from core.cases.rules import mask_name, phone_hash, query_code_hash
+from core.cases.rules import received_case
 from core.db.engine import configured_sessions, session_scope
-from core.db.models import Case
 from core.settings import get_settings
 
 # reference, kind, state, applicant (stored masked only), phone last 4 digits
@@ -34,17 +33,14 @@ def seed_demo_cases(session: Session, salt: str, now: dt.datetime) -> int:
             continue
         case = store.add_case(
             session,
-            Case(
+            received_case(
                 reference=reference,
                 kind=kind,
-                state="received",
-                applicant_masked=mask_name(name),
-                phone_hash=phone_hash(salt, reference, last4),
-                query_code_hash=query_code_hash(salt, reference, DEMO_QUERY_CODES[reference])
-                if reference in DEMO_QUERY_CODES
-                else None,
-                created_at=now,
-                updated_at=now,
+                name=name,
+                last4=last4,
+                salt=salt,
+                now=now,
+                query_code=DEMO_QUERY_CODES.get(reference),
             ),
         )
         store.add_event(session, case, "received", occurred_at=now - dt.timedelta(days=3))

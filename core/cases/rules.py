@@ -223,6 +223,30 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * max(1, min(len(name) - 1, 3))
 
 
+def received_case(
+    *,
+    reference: str,
+    kind: str,
+    name: str,
+    last4: str,
+    salt: str,
+    now: dt.datetime,
+    query_code: str | None = None,
+) -> Case:
+    """A new case in state "received": the applicant's name masked, the phone's last 4 digits
+    (and the receipt's query code) stored only as salted hashes."""
+    return Case(
+        reference=reference,
+        kind=kind,
+        state="received",
+        applicant_masked=mask_name(name),
+        phone_hash=phone_hash(salt, reference, last4),
+        query_code_hash=query_code_hash(salt, reference, query_code) if query_code else None,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 def status_of(case: Case) -> CaseStatus:
     """The citizen-visible view of a case."""
     kind = KINDS[case.kind]
