@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from core.kb.loader import KnowledgeBase
 from core.text import normalize
@@ -57,7 +58,7 @@ _STOP = frozenset(
 
 
 @lru_cache(maxsize=1)
-def _jieba():  # type: ignore[no-untyped-def]
+def _jieba() -> Any:  # jieba ships no type information: the module is Any
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
