@@ -221,16 +221,17 @@ def answer_or_suggest(
         reply, payload = replies.suggestions(kb, ranking.kb_ids, lang)
         dispatcher.utter_message(text=reply, json_message=payload)
         log_event("suggestions", tracker, kb_id=ranking.kb_ids[0], confidence=confidence)
-        record_unanswered(tracker, "fallback")
         # The options set the topic: a follow-up to them ("那费用呢" after three apostille
         # entries were offered) resolves within the first option's topic, not an older answer's.
-        return [SlotSet("last_kb_id", ranking.kb_ids[0])]
-    dispatcher.utter_message(
-        text=text_of("reply.fallback", lang), json_message={"type": "fallback"}
-    )
-    log_event("fallback", tracker, confidence=confidence)
+        events: Events = [SlotSet("last_kb_id", ranking.kb_ids[0])]
+    else:
+        dispatcher.utter_message(
+            text=text_of("reply.fallback", lang), json_message={"type": "fallback"}
+        )
+        log_event("fallback", tracker, confidence=confidence)
+        events = []
     record_unanswered(tracker, "fallback")
-    return []
+    return events
 
 
 _warmed = threading.Event()

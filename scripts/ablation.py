@@ -105,19 +105,21 @@ def with_selector(config: dict[str, Any]) -> None:
     )
 
 
+# The emergency check's own exemplars, tried as DIET data by the `+emergencies` rows.
+EMERGENCIES = ("core/conversation/exemplars/emergency.yml", "near_miss_faq.yml")
 # Candidate training data an ablation row adds to data/nlu (kept out of data/, which `rasa train`
 # reads whole); docs/ablation.md says why it is not in data/nlu.
 CANDIDATES = ROOT / "scripts" / "ablation_data"
 
 
 def with_data(*names: str):
-    """Train with the candidate files scripts/ablation_data/<name> added to data/nlu."""
+    """Train with the candidate files scripts/ablation_data/<name> (or a path from the repository
+    root) added to data/nlu."""
 
     def edit(config: dict[str, Any], data: Path) -> None:
         for name in names:
-            (data / name).write_text(
-                (CANDIDATES / name).read_text(encoding="utf-8"), encoding="utf-8"
-            )
+            source = CANDIDATES / name if (CANDIDATES / name).exists() else ROOT / name
+            (data / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
 
     return edit
 
@@ -143,9 +145,9 @@ VARIANTS = {
     "-route rules": [config_edit(without("RouteOverride"))],
     "+varied data": [with_data("varied.yml")],
     "+varied data -route rules": [with_data("varied.yml"), config_edit(without("RouteOverride"))],
-    "+varied +emergencies": [with_data("varied.yml", "emergency_more.yml")],
+    "+varied +emergencies": [with_data("varied.yml", *EMERGENCIES)],
     "+varied +emergencies -route rules": [
-        with_data("varied.yml", "emergency_more.yml"),
+        with_data("varied.yml", *EMERGENCIES),
         config_edit(without("RouteOverride")),
     ],
 }

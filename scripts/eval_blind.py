@@ -211,11 +211,12 @@ def reference_texts(root: Path = ROOT) -> dict[str, str]:
     """Every training example (data/nlu/*.yml, the emergency check's exemplars) and KB
     question/title (kb/**.yml), normalised
     (core.kb.search.question_key) → where it comes from."""
+    from core.conversation.semantic import EXEMPLAR_DIR
     from core.kb.dense import load_examples
     from core.kb.search import question_key
 
     out: dict[str, str] = {}
-    exemplars = root / "core" / "conversation" / "exemplars"  # the emergency check's own
+    exemplars = root / EXEMPLAR_DIR.relative_to(ROOT)  # the emergency check's own
     for path in [*sorted((root / "data" / "nlu").glob("*.yml")), *sorted(exemplars.glob("*.yml"))]:
         for text in load_examples(path):
             out.setdefault(question_key(text), str(path.relative_to(root)))
