@@ -56,6 +56,9 @@ def to_simplified(text: str) -> str:
     return _t2s()(text)
 
 
+# A turn normalises the same message many times (routing, BM25, the dense query, refusal rules);
+# a pasted letter costs ~3 ms per pass in OpenCC, so the last few hundred results are kept.
+@lru_cache(maxsize=256)
 def normalize(text: str) -> str:
     """Canonical form of a citizen message for matching (not for display)."""
     text = _CONTROL_RE.sub("", text)

@@ -115,16 +115,24 @@ class BM25Index:
             df.update(doc.keys())
         n = len(self.docs)
         self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        # term → [(entry index, the term's BM25 weight in that entry)]: a query costs its
+        # distinct terms' postings, not entries × query length (a pasted letter has hundreds).
+        self.postings: dict[str, list[tuple[int, float]]] = {}
+        for i, doc in enumerate(self.docs):
+            dl = sum(doc.values())
+            for term, tf in doc.items():
+                norm = tf + k1 * (1 - b + b * dl / self.avgdl)
+                self.postings.setdefault(term, []).append(
+                    (i, self.idf[term] * tf * (k1 + 1) / norm)
+                )
 
-    def _score(self, query: list[str], doc: Counter[str]) -> float:
-        dl = sum(doc.values())
-        score = 0.0
-        for term in query:
-            tf = doc.get(term, 0)
-            if tf:
-                norm = tf + self.k1 * (1 - self.b + self.b * dl / self.avgdl)
-                score += self.idf[term] * tf * (self.k1 + 1) / norm
-        return score
+    def _scores(self, query: list[str]) -> list[float]:
+        """Each entry's BM25 score; a term the query repeats counts as often as it occurs."""
+        scores = [0.0] * len(self.ids)
+        for term, count in Counter(query).items():
+            for i, weight in self.postings.get(term, ()):
+                scores[i] += count * weight
+        return scores
 
     def exact(self, text: str) -> str | None:
         """The entry listing exactly this question (ignoring script, width and punctuation)."""
@@ -137,8 +145,6 @@ class BM25Index:
         if not query:
             return []
         ceiling = sum(self.idf.get(t, 0.0) for t in query) * (self.k1 + 1) or 1.0
-        scored = [
-            (self._score(query, doc), kb_id) for kb_id, doc in zip(self.ids, self.docs, strict=True)
-        ]
+        scored = list(zip(self._scores(query), self.ids, strict=True))
         scored.sort(key=lambda pair: (-pair[0], pair[1]))
         return [Hit(kb_id, round(s / ceiling, 4)) for s, kb_id in scored[:limit] if s > 0]
