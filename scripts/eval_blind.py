@@ -35,9 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 BLIND_DIR = ROOT / "tests" / "eval" / "blind"
 SINGLE = BLIND_DIR / "single.yml"
 CONVERSATIONS = BLIND_DIR / "conversations.yml"
-# A second blind batch (2026-12-02, same rules, written by a new writer after the holdout was
-# sealed): every case in it is a tune case, so the sealed holdout stays what it was.
-EXTRA = BLIND_DIR / "extra.yml"
+# Later blind batches (same rules, each by a new writer after the holdout was sealed): every case
+# in them is a tune case, so the sealed holdout stays what it was. (file, prefix of single ids)
+EXTRA = BLIND_DIR / "extra.yml"  # batch 2, 2026-12-02
+BATCH3 = BLIND_DIR / "batch3.yml"  # batch 3, 2026-12-03
+EXTRAS: tuple[tuple[Path, str], ...] = ((EXTRA, "e"), (BATCH3, "f"))
 SEEN_AT_SEAL = BLIND_DIR / "holdout_seen.yml"
 OUT_DIR = ROOT / "var" / "eval"
 TUNE_FAILURES = OUT_DIR / "tune_failures.md"
@@ -108,7 +110,7 @@ class Dialogue:
     turns: tuple[Turn, ...]
     single: bool
     raw: dict[str, Any] = field(compare=False, hash=False, repr=False)
-    tune_only: bool = False  # from the second batch (EXTRA): never in the holdout
+    tune_only: bool = False  # from a later batch (EXTRAS): never in the holdout
 
     @property
     def key(self) -> str:
@@ -143,18 +145,21 @@ def _turn(raw: dict[str, Any]) -> Turn:
 
 
 def load_blind(
-    single: Path = SINGLE, conversations: Path = CONVERSATIONS, extra: Path | None = EXTRA
+    single: Path = SINGLE,
+    conversations: Path = CONVERSATIONS,
+    extras: tuple[tuple[Path, str], ...] = EXTRAS,
 ) -> list[Dialogue]:
-    """Single cases first (ids s001…, file order), then the conversations; then, when `extra`
-    exists, its single cases (e001…) and conversations, all of them tune cases."""
+    """Single cases first (ids s001…, file order), then the conversations; then, for each later
+    batch that exists, its single cases (e001…, f001…) and conversations, all of them tune cases."""
     out = _dialogues(
         yaml.safe_load(single.read_text(encoding="utf-8"))["cases"],
         yaml.safe_load(conversations.read_text(encoding="utf-8"))["conversations"],
         prefix="s",
     )
-    if extra is not None and extra.exists():
-        doc = yaml.safe_load(extra.read_text(encoding="utf-8"))
-        out += _dialogues(doc["cases"], doc["conversations"], prefix="e", tune_only=True)
+    for path, prefix in extras:
+        if path.exists():
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            out += _dialogues(doc["cases"], doc["conversations"], prefix=prefix, tune_only=True)
     return out
 
 
