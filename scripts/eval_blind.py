@@ -456,14 +456,26 @@ def system_results(
     """Every turn through the relay, sequentially, a fresh sender per dialogue."""
     import httpx
 
+    from core import services
     from core.conversation.rasa_client import RasaClient, conversation_path
     from core.conversation.relay import Relay
+    from core.conversation.safety import get_safety
     from core.db.engine import build_engine, session_factory
 
     async def run() -> list[list[TurnResult]]:
         rasa = RasaClient(rasa_url, token=token, timeout_s=60)
         engine = build_engine(database_url)
-        relay = Relay(rasa, session_factory(engine))
+        # What build_relay gives every channel (the semantic emergency check, English option
+        # titles, staff hours in the emergency reply), without office hours and analytics.
+        safety = get_safety()
+        safety.warm()
+        relay = Relay(
+            rasa,
+            session_factory(engine),
+            safety=safety,
+            handoff_hours=services.handoff_hours,
+            title_en=services.title_en,
+        )
         out: list[list[TurnResult]] = []
         done = 0
         try:
@@ -932,7 +944,10 @@ METHOD_NOTES = [
     "holdout case that is ≥ 70 % similar now (computed in each run).",
     "Path: every turn goes through core.conversation.relay.Relay.handle (what every channel "
     "calls) with a RasaClient on the eval's Rasa server and sessions on a throw-away SQLite app "
-    "DB migrated with the project's migrations; one fresh sender `web:eval-…` per single case "
+    "DB migrated with the project's migrations, and what build_relay gives every channel: the "
+    "emergency check with its semantic index (core.conversation.safety.get_safety; before "
+    "2026-12-03 the eval's relay had the keyword rules only, so the semantic check and its "
+    "exemplars were never measured here), English option titles and staff hours; one fresh sender `web:eval-…` per single case "
     "and per conversation, turns sent one after another; no metadata (the citizen chose no "
     "language: the relay keeps the language each sender last wrote in, as on every channel), "
     "no office-hours notice, no analytics rows.",

@@ -35,6 +35,8 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
             r"system prompt|developer mode|jailbreak|you are now (a|an|dan)\b|pretend (you are|to be)|"
             r"忽略.{0,10}(指令|指示|规则|设定|提示)|系统提示词|"
             r"你现在(是|扮演)|扮演一个|不受(任何)?限制|没有(任何)?限制的|"
+            r"(你|您)(现在|而家|从现在起)?(来)?扮演|假装(你|您)(是|系)|"
+            r"(你|您)(现在|而家)?(不是|唔系|不再是).{0,10}(机器人|助手|客服|ai)(了)?.{0,6}(你|您)(是|系)|"
             r"从现在(开始|起)你(就)?(是|扮演|变成)|你是dan|\bdan (mode|模式)|dan模式|"
             # asking for the database or other people's personal data
             r"(输出|导出|列出|显示|给我|发我|打印).{0,12}(数据库|后台)|(数据库|后台).{0,10}(导出|输出|发给我|给我)|"
@@ -58,6 +60,9 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
             r"买(?![^，,。]{0,4}票)[^，,。]{0,10}(文凭|学历|毕业证|学位证|证书|护照|签证|公章|绿卡|身份证|户口|证件)|"
             # a bank statement made to look better ("做一份好看点的流水")
             r"(做|刷|包装|美化|弄)(一份|个|点|些)?(好看|漂亮)?(点|一点)?的?(银行)?流水|流水.{0,10}(做|刷|包装|美化)得?(好看|漂亮)|"
+            r"流水.{0,16}(帮忙|帮我|给我|找人|有人(能|可以)?(帮忙)?)(做|弄|刷|包装)|"
+            # retouched in an image editor ("我自己用PS改一下", "P一下存款证明")
+            r"用?ps(改|修|一下|过|掉)|p(一下|过)(存款|流水|日期|数字|证明|余额)|"
             # stamping it oneself, the office's seal sent over
             r"(自己|自行)(打印|印|刻|做|盖).{0,8}(章|盖上)|(公章|印章|章)的?(样子|样式|图片|图样|电子版|模板).{0,8}(发|给|传)|"
             # a document for facts that are not true ("其实我没工作 … 帮我写一份")
@@ -67,10 +72,12 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
             r"反正.{0,8}(不会|不)(查|核实|发现)|(使馆|他们|没人|没有人)(也)?不会(去)?(查|核实|发现)|"
             r"\b(nobody|no one|they) (will|would)(n'?t| not) (check|notice|find out)\b|"
             r"(改|修改|篡改|涂改)(一下)?(文件|证书|证明|护照|公证书|认证|材料)?上?的?(日期|出生日期|年龄|名字|姓名|印章|公章)|"
-            r"(证明|证书|护照|文件|公证书|材料|文凭)上的?(日期|出生日期|年龄|名字|姓名|印章|公章).{0,4}(改|修改|篡改|涂改)|"
+            r"(证明书|证明|证书|护照|文件|公证书|材料|文凭)上的?(日期|出生日期|年龄|名字|姓名|印章|公章).{0,4}(改|修改|篡改|涂改)|"
+            r"\b(make|write|issue|create|produce|give) me (a|an|one)\b.{0,80}\b(don'?t|do not|never) (actually|really)\b|"
+            r"\b(don'?t|do not) (actually|really) (have|work|live|own)\b.{0,80}\b(make|write|issue|create|produce)\b|"
             r"\b(fake|forged?|forging|counterfeit|fabricat\w*|doctor(ed)?|phony|falsif\w*)\b.{0,30}"
             r"(document|certificate|diploma|degree|passport|visa|stamp|seal|letter|record|statement|id)|"
-            r"\b(buy|purchase|get me)\b.{0,15}\b(diploma|degree|passport|visa|certificate|green card|stamp)\b|"
+            r"\b(buy|purchase)\b.{0,15}\b(diploma|degree|passport|visa|certificate|green card|stamp)\b|"
             r"\b(change|alter|edit|modify)\b.{0,20}\b(date|birth ?date|name|stamp|seal)\b.{0,20}"
             r"\b(on|of) (my|the|a) (certificate|document|passport|diploma)"
         ),
@@ -78,7 +85,8 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
     (
         "bribery",
         re.compile(
-            r"红包|送礼|塞(点)?钱|好处费|辛苦费|打点|走后门|找关系|托关系|疏通|通融|私下(给|加|付)|"
+            r"红包|利是|利市|茶钱|送礼|塞(点)?钱|好处费|辛苦费|打点|走后门|找关系|托关系|疏通|通融|私下(给|加|付)|"
+            r"(多|加)(交|给|付|出|畀)(点|些|一点|啲)?钱.{0,12}(快|先|加急|插队|优先)|该表示的.{0,8}表示|不会(让你们白忙|亏待)|"
             r"给(你们|工作人员|领导|经办人|办事员)(的)?(点|一点|些)?(钱|好处|红包|礼)|"
             r"钻空子|绕过(规定|规则|审查|要求)|(规定|规则).{0,4}(变通|通融)|变通一下|"
             r"(帮我|帮忙|给我)(跟|和|向)?.{0,6}打(个|声)?招呼|认识(里面|里头|内部)的人|"
@@ -225,7 +233,8 @@ _ASKS_OFFICE = re.compile(
     r"(能不能|可不可以|可以|能|会不会|有没有|有冇|得唔得|帮|给|受理|管|派人|负责)|"
     r"(找|到|去|在)(你们|外办|侨办|你们这)(这边|这里)?.{0,6}(办|换|补|弄|查|改|申请|做|公证)|"
     r"(外办|侨办|你们)(受理|管|负责|办)(吗|不|么|这个)|"
-    r"\b(do|can|could|will) (you|your office|the office)( guys)? (renew|issue|handle|do|process|help|change|fix|sort)|"
+    r"\b(do|can|could|will) (you|your office|the office)( guys)? (renew|issue|handle|do|process|help|change|fix|sort|"
+    r"check|push|ask|contact|chase|follow up|speed up)|"
     r"\bwith you\b|\byour office (handle|do|deal)|which desk in your office"
 )
 
@@ -237,16 +246,23 @@ def asks_office(text: str) -> bool:
 
 # The office's own services: "能不能直接在你们这里办附加证明书？户口在外省" asks about one of them.
 _OWN_SERVICE = re.compile(
-    r"附加证明书|认证|海牙|签证|apec|商务旅行卡|归侨|侨眷|华侨|侨属|定居|邀请函|"
-    r"\b(apostille|legali[sz]\w*|visa|invitation)\b"
+    r"附加证明书|认证|海牙|签证|apec|商务旅行卡|归侨|侨眷|华侨|侨属|定居|邀请|"
+    r"\b(apostille|legali[sz]\w*|visa|invit\w*)\b"
 )
 
 
+# Authorities whose business no KB entry touches: a how-to about it ("外国人工作许可证要准备什么
+# 材料") is refused even when it does not ask the office itself. Passports, ID cards, hukou,
+# notarisation, pensions, immigration and medical costs ("在国外住院的钱大使馆给报销吗") are not
+# among them: KB entries answer parts of those.
+_UNMISTAKABLE = {"foreigners_work", "traffic_police", "tax", "civil_affairs"}
+
+
 def other_authority_request(text: str) -> Authority | None:
-    """The authority, when the message asks the office to do that authority's business (and
-    names none of the office's own services)."""
+    """The authority, when the message asks the office to do that authority's business, or asks
+    about business only another authority handles (and names none of the office's own services)."""
     authority = authority_for(text)
-    if authority is None or not asks_office(text):
+    if authority is None or not (asks_office(text) or authority.key in _UNMISTAKABLE):
         return None
     return None if _OWN_SERVICE.search(normalize(text).lower()) else authority
 

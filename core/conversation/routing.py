@@ -38,15 +38,21 @@ _HUMAN_RE = re.compile(
             r"[搵揾](你哋|你们)?(嘅|的)?(职员|工作人员|客服|负责人)",
             # a person assigned to the case ("可以请专人协助吗")
             r"(请|要|派|找|安排)(一位|一个|个|位)?专人|专人(协助|处理|帮|跟进|对接|联系|解答|负责)",
+            # "能否安排一位工作人员与我们联系", "能帮我接一下人工吗", "有冇人可以听电话"
+            r"安排(一位|一个|个|位|名)?(工作人员|职员|同事|人员|人)(来)?(与|和|跟|同|给)?(我|我们)?(联系|联络|通话|沟通|回电|打电话)|"
+            r"(工作人员|职员|同事|人员)(与|和|跟|同)(我|我们)(联系|联络|通话|沟通)|"
+            r"接(一下|个|一个)?人工|(有没有|有冇|有无)人(可以|能|会)?(听电话|接电话|打电话(给我|俾我)?|回电话)",
             r"\b(real|live|actual) (person|human|agent|staff)",
             r"\bhuman[.!]*( now| please|$)|\bhuman (agent|being)|^(a )?human[.!?]*$",
             r"^(a |an )?(representative|agent|operator|staff member)( please)?[.!?]*$",
-            r"\b(put|get|connect|transfer|pass|switch) me (through |over )?(to|with) (a |an |some |the |your )?"
+            r"\b(put|get|connect|transfer|pass|switch) me (through |over |in touch )?(to|with) (a |an |some |the |your |one of (your|the) )?"
             r"(real )?(person|human|someone|somebody|staff|officer|agent|representative|operator|colleague)",
             r"\b(talk|speak|chat)(ing)? (to|with) (a |an |some |the )?"
             r"(person|human|someone|somebody|staff|officer|agent|representative|operator)",
             r"\b(customer service|operator please|live chat|get me a person|transfer me)",
             r"\bsomeone from (your|the) (team|office) (call|contact|reply)",
+            r"\b(can|could) (a|some|one) ?(real )?(person|human|staff( member)?|someone|somebody|officer)( from your (office|team))? "
+            r"(help|talk|speak|call|explain)",
         ]
     )
 )
@@ -88,6 +94,31 @@ _STATUS_RE = re.compile(
             r"\bwhether (my|our|her|his)( \w+'s)? .{0,40}\b(is|has been|was|are) (done|ready|approved|"
             r"issued|processed|finished|completed|through)\b",
             r"^(status|any news|any updates?|update|progress)( please)?[?？!.]*$",
+            # waiting without news ("申请咗成个月都冇消息", "至今未获通知", "一直没下来")
+            # (about papers, not people: "女儿一个星期没消息了" is an emergency)
+            r"(申请|材料|文件|资料|签证|认证|证明书|卡|证书|护照|递交|交上去|提交|办理|办)[^?？]{0,16}"
+            r"(没|冇|未)(有)?(任何)?(消息|动静|音讯|下文|回音|回复|结果|通知)|未(获|收到)(任何)?(通知|回复)|"
+            r"(一直|还|还是|迟迟|始终|仲)(没|冇|未)(有)?(批|下来|出来|办好|办完|寄回)",
+            # where it has got to ("想知道去到边", "卡在哪个环节了"), how it is going
+            r"(去到|走到|进行到|办到)(边|哪|哪里|哪儿|哪个环节|哪一步|什么阶段|什么程度)|"
+            r"(卡在|到了)(哪个环节|哪一步|什么阶段|哪个阶段|哪个部门)|"
+            r"(办理|处理|审批|审核|申请)(情况|状态|结果出来)",
+            r"(我|我的|我嘅|我们|我哋|我妈|我爸|阿妈|阿爸|个|嗰个|那个)(的|嘅)?.{0,8}"
+            r"(签证|认证|申请|护照|文件|材料|卡|证明书|证书)(办得|搞得|弄得)?(点样|怎么样|咋样)",
+            # one's own papers handed in earlier ("我的文件是上个月20号交的")
+            r"(我|我的|我们|我哋|我嘅|我妈|我爸|公司)[^?？]{0,16}(上个月|上周|上星期|上礼拜|前几天|前天|昨天|\d+号|"
+            r"\d+月|[一二三四五六七八九十两几半]+(个)?(月|周|星期|礼拜|天))(前)?[^?？]{0,6}(交|递交|提交|送|寄)(的|了|过去|上去|进去)",
+            r"\b(application|documents?|docs|papers|visa|apostille|legali[sz]ation|card|passport|submitted|"
+            r"applied|sent (in|off))\b.{0,60}\b(heard nothing|not heard (anything|back)|haven'?t heard( anything)?"
+            r"( back)?|no (news|word|reply|response|updates?)( yet| since| so far| from)?|nothing (yet|so far))\b",
+            r"\bwhere('s| is| are) (my|our|his|her|the) [\w\s'-]{0,40}\b(application|case|visa|passport|apostille|"
+            r"card|documents?|papers|legali[sz]ation)\b|\bwhere (my|our|his|her|it|things|the application) "
+            r"[\w\s'-]{0,40}\b(is|are|stands?)( at)?\b",
+            r"\b(is|are) (my|our|his|her) [\w\s'-]{0,30}\b(back|ready|done|out|through)\b.{0,30}\byet\b|"
+            r"\b(if|whether) (my|our|his|her)( \w+'s)? .{0,40}\b(is|are|has been|have been|was) (done|ready|"
+            r"approved|issued|processed|finished|completed|through|back)\b",
+            r"\bcheck (on |up on |in on )?(my|our|his|her) [\w\s'-]{0,30}\b(application|case|visa|apostille|card|"
+            r"legali[sz]ation|documents?|passport)\b|\bstatus of (mine|ours)\b",
         ]
     )
 )
@@ -120,7 +151,7 @@ def wants_status(text: str) -> bool:
 _CANCEL_WORDS = (
     r"算了|算啦|算数|不用了|不用查了|不查了|不要查了|别查了|取消|取消查询|不办了|不问了|先不查了|"
     r"唔查住|唔查喇|唔使查|唔使喇|唔要查|"
-    r"never ?mind|forget it|cancel( it| that)?|stop|no need|don'?t bother"
+    r"never ?mind|nvm|forget it|cancel( it| that)?|stop|no need|don'?t bother"
 )
 _SEP = r"[,，。.!！?？~～\s]*"
 
@@ -135,6 +166,7 @@ _CANCEL_WORDS_MORE = rf"{_CANCEL_WORDS}|skip (it|that|this)|actually skip( it| t
 # What may follow "never mind": putting it off ("回头再说", "I'll call later"), nothing new.
 _LATER = (
     r"回头再说|以后再说|下次再说|改天再说|晚点再说|有空再说|再说吧|回头再查|以后再查|改天再查|"
+    r"(迟啲|迟些|晚啲|晚点|回头|以后|下次|改天|之后)(再)?(问|讲|说|查|来|搵)(过)?(啦|喇|吧)?|"
     r"我(再)?自己(查|找|看)(一下|吧)?|我再找找|等我找到(编号)?再(说|查|来)|"
     r"i'?ll (call|check|look|try|come back|do it|ask)\b[^?]{0,40}|"
     r"(maybe |i'?ll .{0,20})?(later|another time|tomorrow|next time)"
@@ -221,7 +253,8 @@ def is_opener(text: str) -> bool:
 
 # "That's all for now, have a good day.", "就这些，再见": the citizen ends the conversation.
 _FAREWELL = (
-    r"再见|拜拜|先这样(吧)?|就这些(了)?|没(有)?(别的|其他)(问题|事)了|下次再聊|"
+    r"再见|再会|拜拜|拜|先这样(吧)?|先咁(啦|吧|样)?|就这些(了)?|没(有)?(别的|其他)(问题|事)了|下次再聊|"
+    r"((好的|好|嗯|ok|okay)[,，\s]*)?(我)?先(下|下线|走|撤|闪)(了|啦|喇|咯)|"
     r"bye|goodbye|bye ?bye|see you|take care|that'?s (all|it)( for (now|today))?|"
     r"have a (good|nice|great) (day|evening|night|weekend)|"
     r"that'?s everything|nothing else"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.conversation.emergency import HOTLINE, Emergency, detect, is_hypothetical, template
+from core.conversation.refusals import firm_reason
 from core.conversation.routing import wants_human, without_human_request
 from core.conversation.semantic import EmergencyThresholds, IntentExemplars, get_exemplars
 from core.settings import get_settings
@@ -56,6 +57,10 @@ class Safety:
         if hit is not None:
             return hit
         if is_hypothetical(text):  # the KB's steps answer it; the exemplars cannot tell
+            return None
+        if firm_reason(text) is not None:
+            # "有冇人可以整張假嘅出世紙": a request to forge, bribe or reach an official privately
+            # sits near distress wordings for the encoder; it gets its firm refusal instead.
             return None
         index = self.exemplars() if self.exemplars is not None else None
         if index is None:

@@ -8,7 +8,11 @@ daughter"). Long messages are read in at most `windows` slices of `window` chara
 middle, end), so a pasted letter costs at most a few short ones and an emergency buried in its
 middle is still seen.
 
-The thresholds were chosen on the tune split of the blind eval set (scripts/eval.py --tune-routing).
+The thresholds were chosen on the tune split of the blind eval set: on 2026-12-03, with the relay
+path measured for the first time, every false alarm there (8 of 451 turns: forged papers asked for
+in Cantonese, staff's private numbers, "转人工" after a complaint) was within 0.01 of a
+non-emergency example, and every emergency the keywords miss (16) was at least 0.012 ahead:
+`margin` 0.0 → 0.01.
 """
 
 from __future__ import annotations
@@ -103,7 +107,7 @@ def windows(plain: str, size: int, count: int) -> list[str]:
 @dataclass(frozen=True)
 class EmergencyThresholds:
     floor: float = 0.88
-    margin: float = 0.0
+    margin: float = 0.01  # nearest emergency example ahead of any other by this much
     window: int = encoder.QUERY_CHARS  # the first window is what Rasa embeds (core.encoder)
     windows: int = 3
 

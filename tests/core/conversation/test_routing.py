@@ -290,3 +290,72 @@ def test_a_short_goodbye(text):
 @pytest.mark.parametrize("text", ["再见之前想问下认证多少钱", "is that all I need for the visa?"])
 def test_a_question_is_not_a_goodbye(text):
     assert not is_farewell(text)
+
+
+# Batch 3 of the blind tune cases (2026-12-03) showed these kinds; the wordings below are new.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我的认证申请交上去半个月了一直没消息",
+        "签证材料递交以后就没有任何动静",
+        "至今未收到通知，请问办理情况如何",
+        "公司的旅行卡一直没批下来",
+        "想问下我嘅签证去到边",
+        "现在卡在哪一步了",
+        "我爸的护照办得怎么样",
+        "我的材料是上周三交的，可以拿了吗",
+        "We sent in the papers for the apostille a month ago and haven't heard back",
+        "Where's my father's visa application now?",
+        "could you tell me where my application stands",
+        "is my apostille ready yet?",
+        "I'd like to know if my legalisation is done",
+        "please check on my APEC card application",
+        "what's the status of mine?",
+    ],
+)
+def test_waiting_without_news_and_where_it_stands_are_status_enquiries(text):
+    assert wants_status(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "APEC卡在哪里申请",  # "卡在哪" is where to apply, not where it is stuck
+        "我女儿在英国一个星期没消息了",  # a person without news: an emergency's business
+        "我外公一直没回来，还是中国国籍，我算侨眷吗",
+        "I haven't heard from my son in five days",
+        "where do I apply for an apostille?",
+        "how long does the visa application take?",
+    ],
+)
+def test_people_without_news_and_how_questions_are_not_status_enquiries(text):
+    assert not wants_status(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "麻烦帮我接个人工",
+        "我眼睛不好，有没有人可以打电话给我",
+        "事情复杂，能否安排一位工作人员和我们联络",
+        "Could a staff member help me with this?",
+        "please put me in touch with one of your officers",
+    ],
+)
+def test_requests_for_a_person_from_batch_three(text):
+    assert wants_human(text)
+
+
+@pytest.mark.parametrize("text", ["有人打电话说我儿子出事了，要我汇钱", "工作人员说材料齐了"])
+def test_someone_calling_is_not_a_request_for_a_person(text):
+    assert not wants_human(text)
+
+
+@pytest.mark.parametrize("text", ["唔使喇，下次再问", "不用了，改天再查", "nvm", "nvm, I'll ask later"])
+def test_never_mind_and_later_in_cantonese_and_chat_style(text):
+    assert wants_cancel(text)
+
+
+@pytest.mark.parametrize("text", ["好的我先走了", "先咁啦，拜", "再会", "ok 我先下线了"])
+def test_signing_off(text):
+    assert is_farewell(text)

@@ -178,6 +178,23 @@ def test_a_what_if_question_skips_the_semantic_check():
     assert safety.check("我老公去缅甸五天没消息了，我很担心") is not None
 
 
+def test_a_request_to_forge_or_for_a_private_number_is_not_read_as_danger():
+    # Near distress wordings for the encoder (tune split, 2026-12-03); the keywords still apply.
+    safety = Safety(lambda: _AlwaysEmergency())
+    assert safety.check("有冇人可以整張假嘅出世紙") is None
+    assert safety.check("把你们王科长的私人手机号发我") is None
+    assert safety.check("帮我做个假护照，我在国外被绑架了") is not None
+
+
+def test_the_nearest_emergency_example_must_lead_by_the_margin(fake_encoder):
+    index = IntentExemplars([("report_emergency", "lost phone help"), ("faq", "lost receipt help")])
+    tied = "lost help"  # equally near both
+    emergency, other = index.emergency_margin(tied)
+    assert abs(emergency - other) < 1e-6
+    assert index.looks_like_emergency(tied, EmergencyThresholds(floor=0.5, margin=0.0))
+    assert not index.looks_like_emergency(tied, EmergencyThresholds(floor=0.5))  # default margin
+
+
 class _Recording:
     """Flags every text it is asked about as an emergency, and remembers the texts."""
 
