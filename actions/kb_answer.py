@@ -17,6 +17,7 @@ from core import encoder
 from core.conversation import replies
 from core.conversation.refusals import authority_for, firm_reason
 from core.kb import countries
+from core.kb.aspects import asked_aspect, covers
 from core.kb.countries import CountryTable, Mention, get_matcher
 from core.kb.loader import KnowledgeBase
 from core.kb.ranker import Ranking, Thresholds, fused_scores, rank
@@ -85,6 +86,15 @@ def decide_kb(text: str, parse: dict[str, Any], last_kb_id: str | None = None) -
     passage = passage_scores(text, hint) if exact is None else None
     t = thresholds()
     ranking = rank(selector, bm25, t, exact=exact, dense=dense, negative=negative, passage=passage)
+    if exact is None and last_kb_id in kb.entries:
+        aspect = asked_aspect(text)
+        if aspect is not None:
+            fused_all = fused_scores(
+                dict(selector), {h.kb_id: h.score for h in bm25}, dense or {}, t, passage or {}
+            )
+            resolved = _entry_for_aspect(kb, last_kb_id, aspect, fused_all)
+            if resolved is not None:
+                return Ranking("answer", [resolved], round(fused_all.get(resolved, 0.0), 4))
     if exact is None and last_kb_id in kb.entries and is_follow_up(text):
         last = kb.entries[last_kb_id]
         allowed = {k for k, e in kb.entries.items() if e.topic == last.topic} | set(last.follow_up)
@@ -104,6 +114,30 @@ def decide_kb(text: str, parse: dict[str, Any], last_kb_id: str | None = None) -
             if fused[best] >= t.suggest / 4 and fused[best] >= ranking.score / 2:
                 return Ranking("answer", [best], round(fused[best], 4))
     return ranking
+
+
+def _entry_for_aspect(
+    kb: KnowledgeBase, last_kb_id: str, aspect: str, fused: dict[str, float]
+) -> str | None:
+    """The entry of the current topic whose title covers the aspect a bare follow-up asks about
+    ("那费用呢" after the APEC card → its fee entry): the entry just answered if it covers it, else
+    the best-scored such entry of its topic, else of the entries it names as follow-ups, else of
+    their topics (after "要先公证吗", the apostille entries it links to carry the fees)."""
+    last = kb.entries[last_kb_id]
+    linked = [k for k in last.follow_up if k in kb.entries]
+    linked_topics = {kb.entries[k].topic for k in linked}
+    tiers = [
+        [k for k, e in kb.entries.items() if e.topic == last.topic],
+        linked,
+        [k for k, e in kb.entries.items() if e.topic in linked_topics],
+    ]
+    for tier in tiers:
+        found = [k for k in tier if covers(kb.entries[k].title, kb.entries[k].title_en, aspect)]
+        if last_kb_id in found:
+            return last_kb_id
+        if found:
+            return max(found, key=lambda k: (fused.get(k, 0.0), k))
+    return None
 
 
 _FOLLOW_UP_RE = re.compile(

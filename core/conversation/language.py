@@ -31,15 +31,23 @@ LANGS = ("zh", "zh-Hant", "en")
 _CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
+# Written Cantonese ("早晨", "唔使喇", "先咁啦") in characters both scripts share: Hong Kong, Macao
+# and the overseas communities that write it read traditional characters.
+_CANTONESE_RE = re.compile(r"[嘅咗唔冇喺啲嚟佢哋嗰噉嘢咩乜]|^早晨[!！~～。.]*$|先咁|咁(样|樣)")
+
+
 def detect(text: str, current: str | None = None) -> str | None:
     """The language/script a message is written in, or None when it shows none.
 
     Chinese written only with characters both scripts share ("算了，不用查了", "你好") shows no
-    script: it keeps the conversation's Chinese script (`current`), else simplified."""
+    script: it keeps the conversation's Chinese script (`current`), else simplified — unless it is
+    written Cantonese ("早晨", "唔使喇") at the start of a conversation: read as traditional."""
     if _CJK_RE.search(text):
         if to_simplified(text) != text:
             return "zh-Hant"
-        if current == "zh-Hant" and to_traditional(text) == text:
+        if to_traditional(text) == text and (
+            current == "zh-Hant" or (current is None and _CANTONESE_RE.search(text))
+        ):
             return "zh-Hant"
         return "zh"
     plain = references.REFERENCE_RE.sub(" ", unicodedata.normalize("NFKC", text).lower())

@@ -43,6 +43,10 @@ def test_detect(text, lang):
         ("你好", None, "zh"),
         ("附加证明书怎么办理", "zh-Hant", "zh"),  # simplified-only characters switch back
         ("唔查住，取消", "zh", "zh"),
+        ("唔查住，取消", None, "zh-Hant"),  # written Cantonese opening a conversation
+        ("早晨", None, "zh-Hant"),
+        ("早晨好", None, "zh"),
+        ("唔该晒", None, "zh"),  # 该: simplified-only, so simplified
     ],
 )
 def test_chinese_without_script_markers_keeps_the_conversations_script(text, current, lang):
