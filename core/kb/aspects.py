@@ -38,7 +38,9 @@ ASPECTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"材料|带什么|\bdocuments\b|\bbring\b"),
     ),
     "eligibility": (
-        re.compile(r"谁可以|什么人(可以|能)|条件|资格|符合|\beligib|\bqualif|\bwho (can|may|is allowed)"),
+        re.compile(
+            r"谁可以|什么人(可以|能)|条件|资格|符合|\beligib|\bqualif|\bwho (can|may|is allowed)"
+        ),
         re.compile(r"谁可以|条件|资格|\beligib|\bqualif|\bwho (may|can|is)"),
     ),
     "where": (
@@ -51,11 +53,63 @@ ASPECTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
 }
 
 # What is left of a bare follow-up once its aspect words are gone: openers, particles, pronouns.
-_FILLER_CJK = set("那么呢吗啊呀吧的了要还得一般大概我们你他她它需请问这个怎么是多少给谁去交付在办个些和跟同也都就可以能会样啲咩嘅喺噶呃哦嗯又再先拿到取领出来好申")
-_FILLER_EN = set(
-    "and so then what about how is are the a an it that this do does did we i you they them to "
-    "for of usually normally roughly much many long who where which much whom pay please also "
-    "would will should can could me my our us there take takes get it's then?".split()
+_FILLER_CJK = set(
+    "那么呢吗啊呀吧的了要还得一般大概我们你他她它需请问这个怎么是多少给谁去交付在办个些和跟同也都就可以能会样啲咩嘅喺噶呃哦嗯又再先拿到取领出来好申"
+)
+_FILLER_EN = frozenset(
+    [
+        "and",
+        "so",
+        "then",
+        "what",
+        "about",
+        "how",
+        "is",
+        "are",
+        "the",
+        "a",
+        "an",
+        "it",
+        "that",
+        "this",
+        "do",
+        "does",
+        "did",
+        "we",
+        "i",
+        "you",
+        "they",
+        "them",
+        "to",
+        "for",
+        "of",
+        "usually",
+        "normally",
+        "roughly",
+        "much",
+        "many",
+        "long",
+        "who",
+        "where",
+        "which",
+        "whom",
+        "pay",
+        "please",
+        "also",
+        "would",
+        "will",
+        "should",
+        "can",
+        "could",
+        "me",
+        "my",
+        "our",
+        "us",
+        "there",
+        "take",
+        "takes",
+        "get",
+    ]
 )
 _WORD_RE = re.compile(r"[a-z']+|[\u4e00-\u9fff]")
 
@@ -80,4 +134,6 @@ def asked_aspect(text: str) -> str | None:
 def covers(title: str, title_en: str | None, aspect: str) -> bool:
     """Whether an entry's titles say it covers the aspect."""
     pattern = ASPECTS[aspect][1]
-    return bool(pattern.search(normalize(title).lower()) or pattern.search((title_en or "").lower()))
+    return bool(
+        pattern.search(normalize(title).lower()) or pattern.search((title_en or "").lower())
+    )

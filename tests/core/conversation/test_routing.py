@@ -351,7 +351,9 @@ def test_someone_calling_is_not_a_request_for_a_person(text):
     assert not wants_human(text)
 
 
-@pytest.mark.parametrize("text", ["唔使喇，下次再问", "不用了，改天再查", "nvm", "nvm, I'll ask later"])
+@pytest.mark.parametrize(
+    "text", ["唔使喇，下次再问", "不用了，改天再查", "nvm", "nvm, I'll ask later"]
+)
 def test_never_mind_and_later_in_cantonese_and_chat_style(text):
     assert wants_cancel(text)
 
