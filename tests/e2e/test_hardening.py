@@ -37,6 +37,36 @@ def tracker_rows(stack: Stack, sender: str) -> list[str]:
         return [row[0] for row in rows]
 
 
+def holds_secret(document: str, secret: str) -> bool:
+    """Whether a JSON document holds the secret in a text or as a whole number. Floats are not
+    read: a confidence such as 0.00039609256782 has "5678" among its digits by chance."""
+
+    def leaves(node: object):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield key
+                yield from leaves(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from leaves(value)
+        else:
+            yield node
+
+    for leaf in leaves(json.loads(document)):
+        if isinstance(leaf, str) and secret.lower() in leaf.lower():
+            return True
+        if isinstance(leaf, int) and not isinstance(leaf, bool) and str(leaf) == secret:
+            return True
+    return False
+
+
+def test_holds_secret_reads_texts_and_whole_numbers_not_float_digits():
+    assert holds_secret('{"text": "后四位 5678"}', "5678")
+    assert holds_secret('{"slots": {"code": 5678}}', "5678")
+    assert holds_secret('{"v": ["qw123456"]}', "QW123456")
+    assert not holds_secret('{"confidence": 0.0003960925678256899}', "5678")
+
+
 @pytest.mark.parametrize("secret", ["5678", "QW123456"])
 def test_a_verified_lookup_leaves_no_secret_in_tracker_history_or_logs(stack, log_text, secret):
     session = new_widget_session(API)
@@ -47,15 +77,15 @@ def test_a_verified_lookup_leaves_no_secret_in_tracker_history_or_logs(stack, lo
 
     rows = tracker_rows(stack, f"web:{session}")
     assert rows and any('"event": "user"' in row for row in rows)  # the store was written
-    assert all(secret not in row and secret.lower() not in row for row in rows)
+    assert not any(holds_secret(row, secret) for row in rows)
     history = httpx.get(f"{API}/api/v1/conversations/{session}/messages", timeout=30).text
-    assert "VA-2026-000123" in history and secret not in history
+    assert "VA-2026-000123" in history and not holds_secret(history, secret)
     raw = httpx.get(
         f"{RASA}/conversations/web:{session}/tracker",
         headers=rasa_auth(stack.env["RASA_TOKEN"]),
         timeout=30,
     ).text
-    assert secret not in raw
+    assert not holds_secret(raw, secret)
     logs = log_text()
     assert session not in logs
     # digits alone may sit inside a log timestamp's microseconds ("04:34:44.556789"): a secret
