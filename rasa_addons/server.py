@@ -55,12 +55,18 @@ def main() -> None:
     from rasa.__main__ import main as rasa_main
 
     rasa.server.requires_auth = header_requires_auth  # type: ignore[assignment]
-    args = sys.argv[1:]
-    token = os.environ.get("RASA_TOKEN")
-    if token and args[:1] == ["run"] and "--auth-token" not in args:
-        args += ["--auth-token", token]
-    sys.argv = ["rasa", *args]
+    sys.argv = ["rasa", *with_token(sys.argv[1:], os.environ.get("RASA_TOKEN"))]
     rasa_main()
+
+
+def with_token(args: list[str], token: str | None) -> list[str]:
+    """`rasa run` arguments with the environment's token added (unless one is given). As one
+    argument: a token starting with "-" (secrets.token_urlsafe gives one in 64) would otherwise
+    be read as an option, and Rasa would refuse to start."""
+    given = any(a == "--auth-token" or a.startswith("--auth-token=") for a in args)
+    if token and args[:1] == ["run"] and not given:
+        return [*args, f"--auth-token={token}"]
+    return args
 
 
 if __name__ == "__main__":

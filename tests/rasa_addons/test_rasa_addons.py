@@ -211,3 +211,32 @@ def test_dense_featurizer_uses_the_relays_vector_for_its_text_and_hands_its_own_
     assert second["marked"] is False and second["handed_on"]  # a hint for another text: ignored
     assert long["text_chars"] == 120 and long["handed_on"]  # long messages: the first 120
     assert got["encoded"] == [["护照丢了怎么办"], ["签证" * 60]]
+
+
+TOKEN_SCRIPT = r"""
+import argparse
+import json
+from rasa.cli.arguments import run as run_args
+from rasa_addons.server import with_token
+
+parser = argparse.ArgumentParser()
+run_args.set_run_arguments(parser)
+out = {}
+for token in ["-starts-with-a-dash", "plain_Token-1"]:
+    out[token] = parser.parse_args(with_token(["run", "--enable-api"], token)[1:]).auth_token
+out["given"] = with_token(["run", "--auth-token=x"], "y")
+out["not_run"] = with_token(["train"], "y")
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_the_environments_token_reaches_rasa_even_when_it_starts_with_a_dash():
+    # secrets.token_urlsafe starts with "-" one time in 64: "--auth-token", "-abc" made Rasa's
+    # argparse exit ("expected one argument") and the stack did not start (seen in e2e runs).
+    got = result_of(rasa_python(TOKEN_SCRIPT))
+    assert got == {
+        "-starts-with-a-dash": "-starts-with-a-dash",
+        "plain_Token-1": "plain_Token-1",
+        "given": ["run", "--auth-token=x"],
+        "not_run": ["train"],
+    }
