@@ -39,7 +39,8 @@ CONVERSATIONS = BLIND_DIR / "conversations.yml"
 # in them is a tune case, so the sealed holdout stays what it was. (file, prefix of single ids)
 EXTRA = BLIND_DIR / "extra.yml"  # batch 2, 2026-12-02
 BATCH3 = BLIND_DIR / "batch3.yml"  # batch 3, 2026-12-03
-EXTRAS: tuple[tuple[Path, str], ...] = ((EXTRA, "e"), (BATCH3, "f"))
+BATCH4 = BLIND_DIR / "batch4.yml"  # batch 4, 2026-12-04
+EXTRAS: tuple[tuple[Path, str], ...] = ((EXTRA, "e"), (BATCH3, "f"), (BATCH4, "g"))
 SEEN_AT_SEAL = BLIND_DIR / "holdout_seen.yml"
 OUT_DIR = ROOT / "var" / "eval"
 TUNE_FAILURES = OUT_DIR / "tune_failures.md"
@@ -999,6 +1000,26 @@ METHOD_NOTES = [
     "they were all false alarms) lowered holdout emergency recall from 34/35 to 33/35 in the "
     "same run that first measured the semantic check; the trial was reverted because of that "
     "figure, so the holdout's emergency counts are no longer unseen.",
+    "Batch 4 (tests/eval/blind/batch4.yml, 2026-12-04): 230 single cases and 30 conversations "
+    "by a fourth writer under the same rules, KB ids labelled afterwards from kb/ by another "
+    "helper; 19 single texts that were also in an earlier batch (mostly short greetings, thanks "
+    "and goodbyes) dropped unread, leaving 211. All tune. On its first run, before any fix was "
+    "chosen from it: every type 85.3 % (180/211) — status 43/49, KB 34/40, out-of-scope 36/43, "
+    "emergency 34/35, handoff 19/24, greetings, thanks and goodbyes 12/17 — and 20 of 30 "
+    "conversations right in every turn; 8 of its turns got a false emergency alarm from DIET "
+    "alone. After the fixes of 2026-12-04 chosen from it: 94.3 % and 26 of 30.",
+    "Seen on 2026-12-04 (counts only): DIET's own report_emergency now stands only when the "
+    "relay's semantic check found at least weak evidence (core.conversation.semantic "
+    "`support`). With the bar at +0.005 (between the tune split's false alarms and its one true "
+    "emergency) holdout recall fell from 34/35 to 31/35 and false alarms from 3/209 to 0/209; "
+    "every bar in (-0.0228, +0.009] scores the same on the tune split, and the bar now used "
+    "(-0.02, the end of that range that keeps most of DIET's guesses, since a missed emergency "
+    "costs more than a false alarm) gives 34/35 and 2/209. The rule for the choice is the tune "
+    "split's, but the holdout figure of the first bar was seen before it was made.",
+    "Tried on 2026-12-04 and not kept: the English answer text and plural stemming in BM25 "
+    "(leave-one-out English right answers 66.1 % → 70.7 %, wrong 8.6 % → 6.1 %), but in the "
+    "whole assistant on the tune split one more KB answer and one conversation fewer right: no "
+    "clear gain, so the ranker stays as it was.",
     "Failing tune cases are listed in var/eval/tune_failures.md (text, expected, got) for "
     "whoever improves the system; holdout failures appear here only as counts. "
     "`scripts/eval.py --show-holdout` writes them to var/eval/holdout_failures.md for a final "

@@ -13,6 +13,10 @@ from core.text import normalize
 from core.texts import t
 
 HOTLINE = "12308"
+# The relay's metadata flag telling Rasa that the emergency check (keywords and the semantic
+# check) saw no sign of an emergency at all: the NLU's `report_emergency` alone is then not
+# enough (rasa_addons.routing).
+CLEAR_KEY = "emergency_clear"
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "detained",
         re.compile(
             r"被.{0,4}(抓|拘|捕|扣押|关押)|抓走|拘留|逮捕|坐牢|进了监狱|arrested|detained|in jail|in prison|"
+            # "俾人禁錮咗" (Cantonese, normalised): held against one's will
+            r"禁锢|软禁|囚禁|非法拘禁|"
             r"关起来|被关|关在.{0,8}(里|屋|房)|锁在.{0,8}(里|屋|房)|不放(我|我们|他|她|人)(走|出来|出去)|"
             r"locked (me |us |him |her |them )?(up|in)|being held|held (captive|hostage)"
         ),
@@ -91,6 +97,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"(开始|以来|之后|后来)(就|都)?(没|冇|不)(再)?(回|覆|接)(消息|信息|讯息|微信|电话)|"
             r"(没|冇)(有)?(返|回)(来|嚟|家|酒店|房间|宿舍)(过)?.{0,20}(担心|怕|惊|急|找不到)|"
             r"电话(一直|也)?关机.{0,20}(没|不|冇)(回|消息)|"
+            # "從昨晚到現在都沒接電話": silent since a given time
+            r"(从|由|自)(昨晚|昨天|前天|前晚|上周|上星期|上礼拜|那天|当天|\d+号)(开始)?(到现在|至今|以来|起)"
+            r"(都|一直|也|还)?(没|冇|未|不)(有)?(接|回|覆|联系|消息)|"
             r"missing|can'?t reach|(hasn'?t|haven'?t|has not|have not) (answered|replied|called|been heard)"
             r".{0,30}(for|in) (\w+ )?(days|a week)|no (news|word|contact) (from|since).{0,30}(days|week)"
         ),
@@ -100,6 +109,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"绑架|被绑|绑走|袭击|抢劫|被抢|被困|战乱|撤离|车祸|(?<!方便)(?<!以防)(?<!万一)(?<!要是)(?<!如果)(?<!假如)(?<!以免)(?<!免得)(?<!怕)出事了|受伤|住院|生命危险|救命|扣押|不让我走|"
             r"洪水|地震|海啸|台风|山火|火灾|爆炸|暴动|暴乱|骚乱|枪击|开枪|恐袭|放火|打仗|政变|"
+            r"导弹|飞弹|空袭|炮击|轰炸|救救|救(我|他|她|佢)(?!济|助)|"
             # a medical emergency abroad, a relative stranded or lost on the way
             r"大出血|昏迷|抢救|重伤|休克|心脏病(发|犯)|重症监护|icu|送(进)?急诊|"
             r"走丢|走散|跟丢|没跟上|被(扔|丢)下|一个人(在|困在)(车站|机场|火车站|街上|路边)|"
@@ -110,6 +120,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             # a cry for help, not "can you help me debug this" / "help me with my visa"
             r"^(please |somebody |someone )?help( me| us)?( please)?[!.]*$|help me!|(somebody|someone) help|"
             r"earthquake|flood|tsunami|riot|shooting|gunfire|explosion|on fire|beaten|assaulted|"
+            r"missiles?\b|air ?strikes?|bombing|shelling|"
             r"held (at|by) (the )?(airport|border|immigration|customs|police)|detained at|"
             r"won'?t let (me|us|him|her|them) (leave|go|call)|can'?t get out"
         ),

@@ -25,9 +25,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from core import encoder, metrics
 from core.conversation import language
 from core.conversation.analytics import observe_turn, record_turn
-from core.conversation.emergency import Emergency
+from core.conversation.emergency import CLEAR_KEY, Emergency
 from core.conversation.rasa_client import BotMessage, RasaClient, RasaUnavailable
-from core.conversation.safety import Safety, emergency_reply, get_safety
+from core.conversation.safety import (
+    Assessment,
+    Safety,
+    emergency_reply,
+    get_safety,
+)
 from core.db.engine import get_engine, session_factory, session_scope
 from core.handoff.office_hours import OfficeHours
 from core.handoff.tickets import TicketInfo, park_message, request_handoff, route_to_open_ticket
@@ -155,7 +160,8 @@ class Relay:
     async def _answer(
         self, sender_id: str, cleaned: str, metadata: dict[str, Any], english: bool
     ) -> list[BotMessage]:
-        emergency = await asyncio.to_thread(self._emergency, cleaned)
+        assessment = await asyncio.to_thread(self._assess, cleaned)
+        emergency = assessment.emergency
         try:
             ticket = await asyncio.to_thread(self._route_to_ticket, sender_id, cleaned)
         except Exception:
@@ -174,6 +180,8 @@ class Relay:
                 "route": "report_emergency",
                 "emergency": emergency.kind,
             }
+        elif assessment.clear:
+            metadata = {**(metadata or {}), CLEAR_KEY: True}
         if ticket is not None:
             observe_turn(channel, ["in_ticket"], "to_staff")
             await self._record(sender_id, [{"type": "in_ticket"}])
@@ -214,9 +222,9 @@ class Relay:
             BotMessage(t("reply.unavailable"), {"type": "unavailable", "ticket": parked.ticket})
         ]
 
-    def _emergency(self, text: str) -> Emergency | None:
+    def _assess(self, text: str) -> Assessment:
         safety = self.safety or Safety()
-        return safety.check(text)
+        return safety.assess(text)
 
     async def _urgent_ticket(
         self, sender_id: str, emergency: Emergency, text: str | None = None

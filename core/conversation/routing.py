@@ -35,14 +35,19 @@ _HUMAN_RE = re.compile(
             r"(工作人员|职员|客服|经办人).{0,6}(联系我|回复我|打(电话)?给我|跟我(说|讲|聊|通话))",
             # Cantonese ("我要搵人", "搵個真人同我傾"); normalize() has made 搵 simplified (揾)
             r"(要|想|帮我|同我|俾我)[搵揾](个|一个)?(真)?人(啊|呀|吧|喇|啦|嚟|同我)?$|[搵揾](个|一个)?真人|"
-            r"[搵揾](你哋|你们)?(嘅|的)?(职员|工作人员|客服|负责人)",
+            r"[搵揾](你哋|你们)?(嘅|的)?(职员|工作人员|客服|负责人)|[搵揾](个|一个)?(真)?人出(嚟|来)",
+            # "麻烦帮我接一下签证窗口的老师": put through to the staff at a counter
+            r"(帮我|给我|替我|麻烦)(转)?接(一下|个)?.{0,8}的(老师|工作人员|同事|同志|负责人|职员)",
             # a person assigned to the case ("可以请专人协助吗")
-            r"(请|要|派|找|安排)(一位|一个|个|位)?专人|专人(协助|处理|帮|跟进|对接|联系|解答|负责)",
+            r"(请|要|派|找|安排)(一位|一个|个|位)?专人|转接专人|专人服务|专人(协助|处理|帮|跟进|对接|联系|解答|负责)",
             # "能否安排一位工作人员与我们联系", "能帮我接一下人工吗", "有冇人可以听电话"
             r"安排(一位|一个|个|位|名)?(工作人员|职员|同事|人员|人)(来)?(与|和|跟|同|给)?(我|我们)?(联系|联络|通话|沟通|回电|打电话)|"
             r"(工作人员|职员|同事|人员)(与|和|跟|同)(我|我们)(联系|联络|通话|沟通)|"
             r"接(一下|个|一个)?人工|(有没有|有冇|有无)人(可以|能|会)?(听电话|接电话|打电话(给我|俾我)?|回电话)",
-            r"\b(real|live|actual) (person|human|agent|staff)",
+            r"\b(real|live|actual) (person|human|agent|staff)|\blive (support|agent|help|operator)\b",
+            # "discuss this with one of your officers rather than an automated system"
+            r"\b(discuss|go over|talk about) (this|it|that|my case|the matter)( \w+)? with (one of your|a member of|an?|your) "
+            r"(officers?|staff|person|human|colleagues?)|\brather than (a|an|the|your) (bot|chatbot|machine|automated)",
             r"\bhuman[.!]*( now| please|$)|\bhuman (agent|being)|^(a )?human[.!?]*$",
             r"^(a |an )?(representative|agent|operator|staff member)( please)?[.!?]*$",
             r"\b(put|get|connect|transfer|pass|switch) me (through |over |in touch )?(to|with) (a |an |some |the |your |one of (your|the) )?"
@@ -52,7 +57,7 @@ _HUMAN_RE = re.compile(
             r"\b(customer service|operator please|live chat|get me a person|transfer me)",
             r"\bsomeone from (your|the) (team|office) (call|contact|reply)",
             r"\b(can|could) (a|some|one) ?(real )?(person|human|staff( member)?|someone|somebody|officer)( from your (office|team))? "
-            r"(help|talk|speak|call|explain)",
+            r"(just )?(help|talk|speak|call|phone|ring|explain|contact)",
         ]
     )
 )
@@ -102,7 +107,11 @@ _STATUS_RE = re.compile(
             # where it has got to ("想知道去到边", "卡在哪个环节了"), how it is going
             r"(去到|走到|进行到|办到)(边|哪|哪里|哪儿|哪个环节|哪一步|什么阶段|什么程度)|"
             r"(卡在|到了)(哪个环节|哪一步|什么阶段|哪个阶段|哪个部门)|"
-            r"(办理|处理|审批|审核|申请)(情况|状态|结果出来)",
+            r"(办理|处理|审批|审核|申请)(情况|状态|结果出来)|(处理|审核|审批|办理)到(哪个|什么|哪一个)(阶段|环节|步)",
+            # Cantonese "辦成點", "搞成點呀": how it is going
+            r"(办|搞|弄|做)成(点|点样|怎样)",
+            # "护照什么时候能还给我": the passport handed in for the visa, on its way back
+            r"(护照|材料|文件|证件|原件)(什么时候|啥时候|几时|何时)(能|可以|会)?(还|退|寄)(给|回)",
             r"(我|我的|我嘅|我们|我哋|我妈|我爸|阿妈|阿爸|个|嗰个|那个)(的|嘅)?.{0,8}"
             r"(签证|认证|申请|护照|文件|材料|卡|证明书|证书)(办得|搞得|弄得)?(点样|怎么样|咋样)",
             # one's own papers handed in earlier ("我的文件是上个月20号交的")
@@ -117,6 +126,7 @@ _STATUS_RE = re.compile(
             r"\b(is|are) (my|our|his|her) [\w\s'-]{0,30}\b(back|ready|done|out|through)\b.{0,30}\byet\b|"
             r"\b(if|whether) (my|our|his|her)( \w+'s)? .{0,40}\b(is|are|has been|have been|was) (done|ready|"
             r"approved|issued|processed|finished|completed|through|back)\b",
+            r"\bwhat'?s (happening|going on) (w|with) (my|our|his|her) |\bready for (collection|pick ?up)\b|"
             r"\bcheck (on |up on |in on )?(my|our|his|her) [\w\s'-]{0,30}\b(application|case|visa|apostille|card|"
             r"legali[sz]ation|documents?|passport)\b|\bstatus of (mine|ours)\b",
         ]
@@ -150,7 +160,7 @@ def wants_status(text: str) -> bool:
 # nothing to cancel). Long messages that start with "算了" go on to ask something else.
 _CANCEL_WORDS = (
     r"算了|算啦|算数|不用了|不用查了|不查了|不要查了|别查了|取消|取消查询|不办了|不问了|先不查了|"
-    r"唔查住|唔查喇|唔使查|唔使喇|唔要查|"
+    r"唔查住|唔查喇|唔使查|唔使喇|唔要查|(迟啲|晚啲|迟些|回头|以后|之后|下次)(先|再)算|"
     r"never ?mind|nvm|forget it|cancel( it| that)?|stop|no need|don'?t bother"
 )
 _SEP = r"[,，。.!！?？~～\s]*"
@@ -168,6 +178,7 @@ _LATER = (
     r"回头再说|以后再说|下次再说|改天再说|晚点再说|有空再说|再说吧|回头再查|以后再查|改天再查|"
     r"(迟啲|迟些|晚啲|晚点|回头|以后|下次|改天|之后)(再)?(问|讲|说|查|来|搵)(过)?(啦|喇|吧)?|"
     r"我(再)?自己(查|找|看)(一下|吧)?|我再找找|等我找到(编号)?再(说|查|来)|"
+    r"(我)?(明天|后天|今天|改天|回头|过两天|过几天|下次|下周|迟啲)?(直接|自己|亲自)?(去|到|来)(你们)?(窗口|办公室|现场|柜台|外办)(问|查|办|看)(吧|一下)?|"
     r"i'?ll (call|check|look|try|come back|do it|ask)\b[^?]{0,40}|"
     r"(maybe |i'?ll .{0,20})?(later|another time|tomorrow|next time)"
 )
@@ -226,8 +237,8 @@ def is_bare_code(text: str) -> bool:
 # "您好，在吗", "hi, I have a question"). The question itself comes next; DIET, which sees the
 # words of questions in "请教/问题", sometimes read these as goodbye or as a KB question.
 _GREETING = (
-    r"(你|您|老师|同志|大家|各位|工作人员|领导)(们)?好(呀|啊|哇)?|(早上|上午|中午|下午|晚上)好|早晨|早安|"
-    r"嗨|哈[喽啰罗]|喂|hello|hi|hey|good (morning|afternoon|evening)|greetings"
+    r"(你|您|老师|同志|大家|各位|工作人员|领导)(们)?好(呀|啊|哇)?|(早上|上午|中午|下午|晚上)好|早晨|早安|午安|安安|"
+    r"嗨|哈[喽啰罗]|喂|hello|hi|hey|yo|hiya|howdy|good (morning|afternoon|evening)|greetings"
 )
 _OPENER_TAIL = (
     r"(请问|麻烦|打扰)(一下|了)?|在吗|在不在|有人(在)?吗|"
@@ -253,15 +264,32 @@ def is_opener(text: str) -> bool:
 
 # "That's all for now, have a good day.", "就这些，再见": the citizen ends the conversation.
 _FAREWELL = (
-    r"再见|再会|拜拜|拜|先这样(吧)?|先咁(啦|吧|样)?|就这些(了)?|没(有)?(别的|其他)(问题|事)了|下次再聊|"
+    r"再见|再会|回见|拜拜|拜|88|886|唔阻你(喇|啦|了)?|"
+    r"(那|好|好的|ok)?[,，\s]*我(先)?去(准备|办|弄|找|交|拿)[^,，。!?]{0,8}(了|啦|喇)|先这样(吧)?|先咁(啦|吧|样)?|就这些(了)?|没(有)?(别的|其他)(问题|事)了|下次再聊|"
     r"((好的|好|嗯|ok|okay)[,，\s]*)?(我)?先(下|下线|走|撤|闪)(了|啦|喇|咯)|"
-    r"bye|goodbye|bye ?bye|see you|take care|that'?s (all|it)( for (now|today))?|"
+    r"bye|goodbye|bye ?bye|see you|take care|ttyl|talk (to you )?later|that'?s (all|it)( for (now|today))?|"
     r"have a (good|nice|great) (day|evening|night|weekend)|"
     r"that'?s everything|nothing else"
 )
 _FAREWELL_RE = _only(
-    _FAREWELL, rf"{_FAREWELL}|谢谢|多谢|thanks?( a lot| again)?|thank you|啦|了|啊|呀"
+    rf"((好的|好|嗯|ok|okay|那)[,，\s]*)?({_FAREWELL})",
+    rf"{_FAREWELL}|谢谢|多谢|thanks?( a lot| again)?|thank you|啦|了|啊|呀",
 )
+
+
+# "Thank you, that's really helpful.", "好，唔該": thanks and nothing else.
+_THANKS = r"谢谢|多谢|唔该|感谢|thank you|thanks|thx|ty|cheers"
+_THANKS_RE = _only(
+    rf"((好|好的|嗯|ok|okay|great|perfect)[,，\s]*)?({_THANKS})",
+    rf"{_THANKS}|(你|您)(们)?|晒|哂|啦|了|啊|呀|喇|(very|so) much|a lot|again|"
+    r"(that'?s|this is|it'?s|that was) (really |very |so |super )?(helpful|useful|great|clear)|"
+    r"(that|this) helps( a lot)?|(很|好|真|非常)?有(帮助|用)",
+)
+
+
+def is_thanks(text: str) -> bool:
+    """A short message that only says thank you."""
+    return bool(_THANKS_RE.match(normalize(text).strip().lower()))
 
 
 def is_farewell(text: str) -> bool:

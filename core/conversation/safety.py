@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.conversation.emergency import HOTLINE, Emergency, detect, is_hypothetical, template
+from core.conversation.emergency import (
+    HOTLINE,
+    Emergency,
+    detect,
+    is_hypothetical,
+    template,
+)
 from core.conversation.refusals import firm_reason
 from core.conversation.routing import wants_human, without_human_request
 from core.conversation.semantic import EmergencyThresholds, IntentExemplars, get_exemplars
@@ -25,6 +31,15 @@ from core.texts import t
 
 logger = logging.getLogger(__name__)
 SEMANTIC_KIND = "danger"  # the general template: hotline first, then a person
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The check's verdict: the emergency template, or None; `clear` when the semantic check ran
+    and found not even weak evidence (the keyword rules alone cannot say so)."""
+
+    emergency: Emergency | None
+    clear: bool = False
 
 
 @dataclass
@@ -53,29 +68,35 @@ class Safety:
 
     def check(self, text: str) -> Emergency | None:
         """The emergency template for the message, or None."""
+        return self.assess(text).emergency
+
+    def assess(self, text: str) -> Assessment:
+        """The emergency, if any, and whether the message is clear of any sign of one."""
         hit = detect(text)
         if hit is not None:
-            return hit
+            return Assessment(hit)
         if is_hypothetical(text):  # the KB's steps answer it; the exemplars cannot tell
-            return None
+            return Assessment(None, clear=True)
         if firm_reason(text) is not None:
             # "有冇人可以整張假嘅出世紙": a request to forge, bribe or reach an official privately
             # sits near distress wordings for the encoder; it gets its firm refusal instead.
-            return None
+            return Assessment(None, clear=True)
         index = self.exemplars() if self.exemplars is not None else None
         if index is None:
-            return None
+            return Assessment(None)  # keywords only: no opinion on what they did not match
         # A request for a person ("我要搵人") is not read as a missing person: the check reads
         # the rest of the message (the keyword rules above still read all of it).
         rest = without_human_request(text) if wants_human(text) else text
         if not rest:
-            return None
+            return Assessment(None, clear=True)
         try:
-            semantic = index.looks_like_emergency(rest, self.thresholds)
+            evidence = index.assess(rest, self.thresholds)
         except Exception:  # never let the second opinion break a turn
             logger.exception("semantic_check_failed", extra={"event": "semantic_check_failed"})
-            return None
-        return template(SEMANTIC_KIND) if semantic else None
+            return Assessment(None)
+        if evidence == "emergency":
+            return Assessment(template(SEMANTIC_KIND))
+        return Assessment(None, clear=evidence == "none")
 
 
 @functools.lru_cache(maxsize=1)

@@ -109,15 +109,22 @@ cases = {
     "farewell": ("That's all for now, have a good day.", None),
     "other_authority": ("外办能帮我奶奶换身份证吗", None),
     "bribe": ("认识里面的人吗，帮我打个招呼", None),
+    "thanks": ("Thank you, that's really helpful.", None),
+    # DIET's own report_emergency: it stands unless the relay's check found the message clear
+    "diet_emergency": ("我女儿在英国读研,那我们家算侨眷吗", None, "report_emergency"),
+    "diet_emergency_clear": (
+        "我女儿在英国读研,那我们家算侨眷吗", {"emergency_clear": True}, "report_emergency"
+    ),
 }
 out = {}
-for name, (text, metadata) in cases.items():
+for name, (text, metadata, *predicted) in cases.items():
     m = Message(data={"text": text, "metadata": metadata})
     if name == "blank":
         from rasa_addons.normalizer import TextNormalizer
         TextNormalizer().process([m])
-    m.set("intent", {"name": "faq", "confidence": 0.9})
-    m.set("intent_ranking", [{"name": "faq", "confidence": 0.9}])
+    intent = predicted[0] if predicted else "faq"
+    m.set("intent", {"name": intent, "confidence": 0.9})
+    m.set("intent_ranking", [{"name": intent, "confidence": 0.9}])
     RouteOverride().process([m])
     ents = [e["value"] for e in m.get("entities") or []]
     out[name] = [m.get("intent")["name"], ents, m.get("intent_ranking")[0]["name"]]
@@ -143,6 +150,9 @@ def test_routing_component_overrides_the_classifier():
         "farewell": ["goodbye", [], "goodbye"],
         "other_authority": ["out_of_scope", [], "out_of_scope"],
         "bribe": ["out_of_scope", [], "out_of_scope"],
+        "thanks": ["thank", [], "thank"],
+        "diet_emergency": ["report_emergency", [], "report_emergency"],
+        "diet_emergency_clear": ["nlu_fallback", [], "nlu_fallback"],
     }
 
 

@@ -9,6 +9,7 @@ from core.conversation.routing import (
     is_bare_code,
     is_farewell,
     is_opener,
+    is_thanks,
     wants_cancel,
     wants_human,
     wants_status,
@@ -361,3 +362,69 @@ def test_never_mind_and_later_in_cantonese_and_chat_style(text):
 @pytest.mark.parametrize("text", ["好的我先走了", "先咁啦，拜", "再会", "ok 我先下线了"])
 def test_signing_off(text):
     assert is_farewell(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "帮我接一下认证窗口的老师",
+        "可以轉接專人嗎",
+        "快啲搵個人出嚟答我",
+        "I'd rather go over this with one of your officers",
+        "is there live support?",
+        "Could a staff member just call my father?",
+    ],
+)
+def test_requests_for_a_person_from_batch_four(text):
+    assert wants_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我嘅認證辦成點",
+        "個APEC卡搞成點呀",
+        "签证代办处理到哪个阶段了",
+        "送签的护照什么时候能还给我",
+        "what's happening with my visa",
+        "I'd like to know if my papers are ready for collection",
+    ],
+)
+def test_progress_wordings_from_batch_four(text):
+    assert wants_status(text)
+
+
+@pytest.mark.parametrize("text", ["护照什么时候需要换新", "how do I collect my apostille?"])
+def test_near_progress_wordings_stay_questions(text):
+    assert not wants_status(text)
+
+
+@pytest.mark.parametrize("text", ["算了，我后天自己去窗口问", "搵唔到張單，迟啲再算啦"])
+def test_never_mind_with_going_to_the_counter_instead(text):
+    assert wants_cancel(text)
+
+
+@pytest.mark.parametrize("text", ["安安", "午安", "yo", "hiya!"])
+def test_more_greetings(text):
+    assert is_opener(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["好的，回见", "88", "ttyl!", "好，唔阻你喇，拜拜", "那我去准备材料了"]
+)
+def test_more_goodbyes(text):
+    assert is_farewell(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["谢谢", "好，唔該晒", "多谢你，好有用", "Thanks, that's really helpful!", "thx a lot"]
+)
+def test_a_short_thank_you(text):
+    assert is_thanks(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["谢谢，那费用呢", "thanks, and how long does it take?", "感谢信怎么写"]
+)
+def test_thanks_with_a_question_is_not_only_thanks(text):
+    assert not is_thanks(text)

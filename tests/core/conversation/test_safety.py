@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 import core.encoder
 from core.conversation import semantic
+from core.conversation.emergency import CLEAR_KEY
 from core.conversation.relay import Relay
 from core.conversation.safety import Safety
 from core.conversation.semantic import EmergencyThresholds, IntentExemplars, windows
@@ -96,6 +97,16 @@ def test_relay_marks_an_emergency_for_rasa(sessions):
     assert rasa.received[-1]["metadata"]["emergency"] == "danger"
 
 
+@pytest.mark.parametrize(("evidence", "clear"), [("none", True), ("weak", None), (None, None)])
+def test_relay_tells_rasa_when_the_check_found_no_sign_of_an_emergency(sessions, evidence, clear):
+    # Only a semantic check that saw nothing lets Rasa overrule DIET's own report_emergency;
+    # weak evidence, or keywords alone (no index), leave DIET its say.
+    rasa = FakeRasa()
+    safety = Safety(lambda: _Fixed(evidence) if evidence else None)
+    run(Relay(rasa.client(), sessions, safety=safety).handle(SENDER, "我女儿在英国读研，算侨眷吗"))
+    assert rasa.received[-1]["metadata"].get(CLEAR_KEY) is clear
+
+
 def test_emergency_during_an_open_ticket_raises_it_and_gives_12308(sessions):
     with session_scope(sessions) as session:
         request_handoff(session, SENDER, "request_human")
@@ -166,8 +177,8 @@ def test_ordinary_questions_raise_no_alarm(text):
 
 
 class _AlwaysEmergency:
-    def looks_like_emergency(self, text, thresholds):
-        return True
+    def assess(self, text, thresholds):
+        return "emergency"
 
 
 def test_a_what_if_question_skips_the_semantic_check():
@@ -195,15 +206,50 @@ def test_the_nearest_emergency_example_must_lead_by_the_margin(fake_encoder):
     assert not index.looks_like_emergency(tied, EmergencyThresholds(floor=0.5))  # default margin
 
 
+def test_evidence_below_the_margin_is_weak_and_far_below_it_none(fake_encoder):
+    # words of their own: the index reuses vectors of texts other tests embedded
+    index = IntentExemplars([("report_emergency", "stuck car aid"), ("faq", "stuck form aid")])
+    tied = "stuck aid"  # margin 0: below `margin`, at `support` when that is 0
+    assert index.assess(tied, EmergencyThresholds(floor=0.5, support=0.0)) == "weak"
+    assert index.assess(tied, EmergencyThresholds(floor=0.5, support=0.005)) == "none"
+    assert index.assess(tied, EmergencyThresholds(floor=0.5)) == "weak"  # a little behind counts
+    assert index.assess("form", EmergencyThresholds(floor=0.5, support=0.0)) == "none"
+    assert index.assess(tied, EmergencyThresholds(floor=0.999, support=0.0)) == "none"  # too far
+
+
+class _Fixed:
+    def __init__(self, evidence: str) -> None:
+        self.evidence = evidence
+
+    def assess(self, text, thresholds):
+        return self.evidence
+
+
+@pytest.mark.parametrize(
+    ("evidence", "emergency", "clear"),
+    [("emergency", True, False), ("weak", False, False), ("none", False, True)],
+)
+def test_the_assessment_says_when_a_message_is_clear(evidence, emergency, clear):
+    verdict = Safety(lambda: _Fixed(evidence)).assess("我女儿在英国读研,那我们家算侨眷吗")
+    assert (verdict.emergency is not None) == emergency
+    assert verdict.clear is clear
+
+
+def test_keywords_alone_never_call_a_message_clear():
+    # Without the semantic index nobody looked beyond the keywords: DIET's guess keeps its say.
+    assert Safety(lambda: None).assess("算了,不查了").clear is False
+    assert Safety(lambda: _Fixed("none")).assess("我儿子在国外被绑架了").emergency is not None
+
+
 class _Recording:
     """Flags every text it is asked about as an emergency, and remembers the texts."""
 
     def __init__(self) -> None:
         self.asked: list[str] = []
 
-    def looks_like_emergency(self, text, thresholds):
+    def assess(self, text, thresholds):
         self.asked.append(text)
-        return True
+        return "emergency"
 
 
 def test_a_request_for_a_person_is_not_read_as_a_missing_person():
