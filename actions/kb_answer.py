@@ -150,7 +150,7 @@ _FOLLOW_UP_RE = re.compile(
 # on the previous answer even without "那…" ("要多久能拿到", "在哪申请呢", "what documents then?").
 _ASPECT_RE = re.compile(
     r"多久|几天|多长时间|多少钱|费用|收费|材料|资料|证件|在哪|去哪|哪里|哪儿|本人|亲自|代办|网上|"
-    r"要不要|需不需要|能不能|可不可以|可以吗|得吗|得唔得|得不得|呢$|\bhow long\b|\bhow much\b|\bcost|\bfees?\b|"
+    r"要不要|需不需要|能不能|可不可以|可以吗|得吗|得唔得|得不得|呢$|边度|喺边|几耐|几多|几时|\bhow long\b|\bhow much\b|\bcost|\bfees?\b|"
     r"\bprice\b|\bdocuments?\b|\bpapers\b|\bwhere\b|\bwho\b|in person|\bonline\b|\bthen\??$|"
     r"\bdo i (need|have)\b|\bcan i\b"
 )
@@ -187,6 +187,9 @@ PRACTICAL_ENTRIES = frozenset(
 )
 
 
+HOW_TO_APPLY = "apostille_how_to_apply"
+
+
 def country_route(text: str, kb_id: str | None) -> tuple[Mention, str, CountryTable] | None:
     """(country mention, KB id to answer with, the country table) when the question uses a
     document in a named country.
@@ -202,7 +205,12 @@ def country_route(text: str, kb_id: str | None) -> tuple[Mention, str, CountryTa
         return None
     if kb_id in PRACTICAL_ENTRIES:
         return mention, kb_id, matcher.table
-    return mention, countries.path_entry(mention), matcher.table
+    path = countries.path_entry(mention)
+    if kb_id == HOW_TO_APPLY and path == countries.PATH_ENTRY["member"]:
+        # "…apostilled for use in Italy. Where do we go?": for a member state the steps of the
+        # application answer it; the list of member states would not
+        return mention, kb_id, matcher.table
+    return mention, path, matcher.table
 
 
 def kb_reply(kb: KnowledgeBase, kb_id: str, lang: str) -> tuple[str, dict[str, Any]]:

@@ -57,14 +57,16 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
             r"伪造|造假|做假|作假|假冒|(假|仿造)的?(证件|证书|证明|文凭|学历|毕业证|护照|签证|公章|印章|"
             r"章|结婚证|出生证|户口本|公证书|认证|材料|资料|文件|邀请函|银行流水|存款证明|在职证明)|"
             # "买个文凭", not "买高铁票能用护照吗"
-            r"买(?![^，,。]{0,4}票)[^，,。]{0,10}(文凭|学历|毕业证|学位证|证书|护照|签证|公章|绿卡|身份证|户口|证件)|"
+            r"买(?![^，,。]{0,4}票)[^，,。]{0,10}(文凭|学历|毕业证|学位证|证书|证明书|公证书|认证|护照|签证|公章|绿卡|身份证|户口|证件)|"
+            # papers that come with the stamp already on them ("盖好章的附加证明书")
+            r"(盖好|盖了|已经盖)(章|印)的|"
             # a bank statement made to look better ("做一份好看点的流水")
             r"(做|刷|包装|美化|弄)(一份|个|点|些)?(好看|漂亮)?(点|一点)?的?(银行)?流水|流水.{0,10}(做|刷|包装|美化)得?(好看|漂亮)|"
             r"流水.{0,16}(帮忙|帮我|给我|找人|有人(能|可以)?(帮忙)?)(做|弄|刷|包装)|"
             # retouched in an image editor ("我自己用PS改一下", "P一下存款证明")
             r"用?ps(改|修|一下|过|掉)|p(一下|过)(存款|流水|日期|数字|证明|余额)|"
             # stamping it oneself, the office's seal sent over
-            r"(自己|自行)(打印|印|刻|做|盖).{0,8}(章|盖上)|(公章|印章|章)的?(样子|样式|图片|图样|电子版|模板).{0,8}(发|给|传)|"
+            r"(自己|自行)(填|打印|印|刻|做|盖|写)[^。,，]{0,8}(章|盖上)|(公章|印章|章)的?(样子|样式|图片|图样|电子版|模板).{0,8}(发|给|传)|"
             # a document for facts that are not true ("其实我没工作 … 帮我写一份")
             # certified now, the original "filled in later" ("毕业证原件后面再补")
             r"(原件|证书|毕业证|证明|材料)(后面|以后|之后|回头)再补|"
@@ -90,13 +92,17 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
             r"(多|加)(交|给|付|出|畀)(点|些|一点|啲)?钱.{0,12}(快|先|加急|插队|优先)|该表示的.{0,8}表示|不会(让你们白忙|亏待)|"
             r"给(你们|工作人员|领导|经办人|办事员)(的)?(点|一点|些)?(钱|好处|红包|礼)|"
             r"钻空子|绕过(规定|规则|审查|要求)|(规定|规则).{0,4}(变通|通融)|变通一下|"
-            r"(帮我|帮忙|给我)(跟|和|向)?.{0,6}打(个|声)?招呼|认识(里面|里头|内部)的人|"
+            r"(帮我|帮忙|给我)(跟|和|向)?.{0,6}打(个|声)?招呼|(认识|识得|识)(里面|里头|内部)(的|啲|嘅)?人|"
+            # jumping the queue ("我想加钱插队", "可以加塞吗")
+            r"插队|加塞|"
             r"(事后|之后|回头|办成)(一定|必)?(好好|重重)?(感谢|酬谢|答谢|表示一下)|"
             r"不走公(帐|账)|(额外|另外|私下)(付|给|塞|转)[^。]{0,10}(承办人|经办人|工作人员|办事员|你们|处长|科长)|"
             r"(路子|门路|后门|捷径).{0,8}(办|批|过|快)|有没有(什么)?(办法|路子).{0,4}(绕过|跳过|钻空子|不审|免审)|"
             r"\bbribe|under the table|pull (some )?strings|grease (someone'?s|the)|kickback|"
             r"\b(get|go) around the (rules|requirements?|law)|bypass the (rules|requirements?|checks?)|"
-            r"\bloophole|pay (extra|something|a little) (to|so) .{0,20}(skip|faster|approve)"
+            r"\bloophole|pay (extra|something|a little) (to|so) .{0,20}(skip|faster|approve)|"
+            r"\bextra\b.{0,20}\bpay\b.{0,10}\b(skip|jump|faster|quicker|priority)|"
+            r"\b(skip|jump|cut) the (queue|line)\b"
         ),
     ),
     (
@@ -117,12 +123,23 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+# "…是真的吗？我愿意包": whoever offers to pay is not asking for advice.
+_WILLING = re.compile(
+    r"我(愿意|可以|肯|都)(包|给|出|付|塞|畀)|(价钱|价格|钱)(好谈|好说|不是问题)|不差钱|"
+    r"\bi'?(ll| will| would| can) pay\b|money is(n'?t| not) (a|an) (problem|issue)"
+)
+
+
 def firm_reason(text: str) -> str | None:
     """`forgery`, `bribery`, `private_contact` or `injection` when the message asks for one."""
     plain = normalize(text).lower()
     for reason, pattern in _FIRM:
         if pattern.search(plain):
-            if reason in ("forgery", "bribery") and _ADVICE.search(plain):
+            if (
+                reason in ("forgery", "bribery")
+                and _ADVICE.search(plain)
+                and not _WILLING.search(plain)
+            ):
                 continue
             return reason
     return None
@@ -208,7 +225,10 @@ _AUTHORITIES: list[tuple[Authority, re.Pattern[str]]] = [
             "该国驻华使领馆或其移民主管部门",
             "that country's embassy or consulate in China, or its immigration authority",
         ),
-        re.compile(r"移民(申请|签证)?|\bimmigrat(e|ion)\b|permanent residen(ce|cy)|green card"),
+        re.compile(
+            r"移民(申请|签证)?|\bimmigrat(e|ion)\b|permanent residen(ce|cy)|green card|"
+            r"\bpr (application|card|status)\b|\b(ircc|uscis)\b"
+        ),
     ),
     (
         Authority("tax", "税务部门", "the tax bureau"),

@@ -149,11 +149,12 @@ async def test_document_for_a_member_country_routes_to_the_apostille_path():
         make_tracker("我的出生公证要拿到加拿大用，怎么办？", kb_id="passport_issued_by_police"),
     )
     custom = payload(messages)
-    assert custom["type"] == "kb_answer" and custom["kb_id"] == "apostille_member_states"
+    # the country sentence states the path; the ranker's entry (how to apply) follows it
+    assert custom["type"] == "kb_answer" and custom["kb_id"] == "apostille_how_to_apply"
     assert custom["country"]["code"] == "CA" and custom["country"]["status"] == "member"
     assert custom["sources"][0]["url"].startswith("https://")
     assert messages[0]["text"].startswith("加拿大") and "附加证明书即可" in messages[0]["text"]
-    assert events == [SlotSet("last_kb_id", "apostille_member_states")]
+    assert events == [SlotSet("last_kb_id", "apostille_how_to_apply")]
 
 
 async def test_document_for_a_non_member_routes_to_legalization():
@@ -409,3 +410,15 @@ async def test_out_of_scope_follow_up_is_answered_from_the_topic():
         ),
     )
     assert payload(messages)["kb_id"] == "apostille_time_fees"
+
+
+def test_country_route_keeps_the_application_steps_for_a_member_state_only():
+    from actions.kb_answer import country_route
+
+    text = "出生公证书要拿去意大利用，附加证明书去哪里办"
+    mention, kb_id, _ = country_route(text, "apostille_how_to_apply")
+    assert kb_id == "apostille_how_to_apply" and mention.country.code == "IT"
+    # for a state outside the Convention the steps of an apostille would mislead
+    assert country_route("出生公证书要拿去阿联酋用，附加证明书去哪里办", "apostille_how_to_apply")[
+        1
+    ] == ("legalization_non_member_states")
