@@ -45,7 +45,8 @@ def test_kb_questions_get_sourced_answers(convo, kb, question, kb_id):
 def test_document_for_canada_routes_to_the_apostille_path(convo):
     replies = convo.say("我的出生公证要拿到加拿大用，怎么办？")
     custom = only([m["custom"] for m in replies if "custom" in m], "kb_answer")
-    assert custom["kb_id"] == "apostille_member_states"
+    # "怎么办" asks for the steps: for a member state they follow the country sentence
+    assert custom["kb_id"] == "apostille_how_to_apply"
     assert custom["country"]["code"] == "CA" and custom["country"]["status"] == "member"
     assert "加拿大" in replies[0]["text"] and "附加证明书" in replies[0]["text"]
 
