@@ -27,12 +27,7 @@ from core.conversation import language
 from core.conversation.analytics import observe_turn, record_turn
 from core.conversation.emergency import CLEAR_KEY, Emergency
 from core.conversation.rasa_client import BotMessage, RasaClient, RasaUnavailable
-from core.conversation.safety import (
-    Assessment,
-    Safety,
-    emergency_reply,
-    get_safety,
-)
+from core.conversation.safety import Assessment, Safety, emergency_reply, get_safety
 from core.db.engine import get_engine, session_factory, session_scope
 from core.handoff.office_hours import OfficeHours
 from core.handoff.tickets import TicketInfo, park_message, request_handoff, route_to_open_ticket

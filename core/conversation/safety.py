@@ -16,13 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.conversation.emergency import (
-    HOTLINE,
-    Emergency,
-    detect,
-    is_hypothetical,
-    template,
-)
+from core.conversation.emergency import HOTLINE, Emergency, detect, is_hypothetical, template
 from core.conversation.refusals import firm_reason
 from core.conversation.routing import wants_human, without_human_request
 from core.conversation.semantic import EmergencyThresholds, IntentExemplars, get_exemplars
