@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.conversation.distress import sentence_at
 from core.text import normalize
 from core.texts import t
 
@@ -161,6 +162,12 @@ def is_hypothetical(text: str) -> bool:
     return any(kind in _HYPOTHETICAL_KINDS and p.search(plain) for kind, p in _PATTERNS)
 
 
+def _asked_as_hypothesis(plain: str, pattern: re.Pattern[str]) -> bool:
+    """Every match of the pattern sits in a sentence that asks "what if" (so a "what if"
+    question elsewhere in a letter does not hide a real detention or a missing relative)."""
+    return all(_HYPOTHETICAL.search(sentence_at(plain, m.start())) for m in pattern.finditer(plain))
+
+
 def detect(text: str) -> Emergency | None:
     """The emergency template for the text, or None when it describes no emergency."""
     plain = normalize(text).lower()
@@ -168,7 +175,7 @@ def detect(text: str) -> Emergency | None:
         if pattern.search(plain):
             if kind == "fraud" and _PREVENTION.search(plain) and not _VICTIM.search(plain):
                 continue
-            if kind in _HYPOTHETICAL_KINDS and _HYPOTHETICAL.search(plain):
+            if kind in _HYPOTHETICAL_KINDS and _asked_as_hypothesis(plain, pattern):
                 continue
             if (
                 kind in {"danger", "missing"}

@@ -21,6 +21,7 @@ from core.conversation.refusals import firm_reason
 from core.conversation.routing import wants_human, without_human_request
 from core.conversation.semantic import EmergencyThresholds, IntentExemplars, get_exemplars
 from core.settings import get_settings
+from core.text import normalize
 from core.texts import t
 
 logger = logging.getLogger(__name__)
@@ -69,11 +70,8 @@ class Safety:
         hit = detect(text)
         if hit is not None:
             return Assessment(hit)
-        if is_hypothetical(text):  # the KB's steps answer it; the exemplars cannot tell
-            return Assessment(None, clear=True)
-        if firm_reason(text) is not None:
-            # "有冇人可以整張假嘅出世紙": a request to forge, bribe or reach an official privately
-            # sits near distress wordings for the encoder; it gets its firm refusal instead.
+        plain = normalize(text).strip()
+        if len(plain) <= self.thresholds.window and _not_distress(plain):
             return Assessment(None, clear=True)
         index = self.exemplars() if self.exemplars is not None else None
         if index is None:
@@ -84,13 +82,23 @@ class Safety:
         if not rest:
             return Assessment(None, clear=True)
         try:
-            evidence = index.assess(rest, self.thresholds)
+            # in a long message each part the check reads is judged on its own: a "what if"
+            # question or a request for a forged paper elsewhere in a letter does not hide a
+            # relative in danger
+            evidence = index.assess(rest, self.thresholds, ignore=_not_distress)
         except Exception:  # never let the second opinion break a turn
             logger.exception("semantic_check_failed", extra={"event": "semantic_check_failed"})
             return Assessment(None)
         if evidence == "emergency":
             return Assessment(template(SEMANTIC_KIND))
         return Assessment(None, clear=evidence == "none")
+
+
+def _not_distress(text: str) -> bool:
+    """Parts the semantic check leaves alone: a "what if" question the KB's steps answer, and a
+    request to forge, bribe or reach an official privately ("有冇人可以整張假嘅出世紙"), which
+    sits near distress wordings for the encoder and gets its firm refusal instead."""
+    return is_hypothetical(text) or firm_reason(text) is not None
 
 
 @functools.lru_cache(maxsize=1)

@@ -78,6 +78,19 @@ def tokens(text: str) -> list[str]:
     return [t for t in out if t not in _STOP]
 
 
+# A pasted letter is searched by its first and last QUERY_EDGE characters: where a citizen puts
+# the question (after a greeting, or after the story). The cost of a query then stops growing
+# with the message (docs/benchmarks.md, "Long messages"); no blind-set text is longer than 2 × it.
+QUERY_EDGE = 200
+
+
+def query_window(text: str) -> str:
+    """The text, or its start and end when it is longer than 2 × QUERY_EDGE."""
+    if len(text) <= 2 * QUERY_EDGE:
+        return text
+    return text[:QUERY_EDGE] + "\n" + text[-QUERY_EDGE:]
+
+
 @dataclass(frozen=True)
 class Hit:
     kb_id: str
@@ -140,8 +153,9 @@ class BM25Index:
         return self.questions.get(key) if key else None
 
     def search(self, text: str, limit: int = 3) -> list[Hit]:
-        """Best entries for the text, scores scaled to roughly 0..1."""
-        query = tokens(text)
+        """Best entries for the text, scores scaled to roughly 0..1 (a long text by its start
+        and end: `query_window`)."""
+        query = tokens(query_window(text))
         if not query:
             return []
         ceiling = sum(self.idf.get(t, 0.0) for t in query) * (self.k1 + 1) or 1.0

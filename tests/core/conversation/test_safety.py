@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 import core.encoder
 from core.conversation import semantic
-from core.conversation.emergency import CLEAR_KEY
+from core.conversation.distress import clip, clips
+from core.conversation.emergency import CLEAR_KEY, detect
 from core.conversation.relay import Relay
 from core.conversation.safety import Safety
-from core.conversation.semantic import EmergencyThresholds, IntentExemplars, windows
+from core.conversation.semantic import EmergencyThresholds, IntentExemplars, readings
 from core.db.engine import session_scope
 from core.db.models import HandoffMessage, HandoffTicket
 from core.handoff.tickets import request_handoff
@@ -73,11 +74,52 @@ def test_keywords_win_even_without_the_semantic_index():
     assert hit is not None and hit.kind == "ransom"
 
 
-def test_long_message_is_read_in_a_few_windows():
-    text = "a" * 1000
-    parts = windows(text, 120, 3)
-    assert len(parts) == 3 and all(len(p) == 120 for p in parts)
-    assert windows("short", 120, 3) == ["short"]
+def test_a_long_message_is_read_by_its_start_and_its_sentences_of_distress():
+    assert readings("short", 120, 3) == ["short"]
+    questions = "我想咨询一下签证材料的问题。认证要几天？" * 20
+    # ordinary questions only: the first window (the one Rasa embeds anyway), nothing more
+    assert readings(questions, 120, 3) == [questions[:120]]
+    letter = questions + "另外，我弟弟去缅甸五天了，一直联系不上。" + questions
+    parts = readings(letter, 120, 3)
+    assert parts[0] == letter[:120]
+    assert parts[1:] == ["我弟弟去缅甸五天了，一直联系不上。"]  # the sentence, without "另外"
+
+
+def test_a_clip_costs_about_forty_chinese_characters_or_three_times_as_many_latin_ones():
+    sentence = "我们一家人上个月去了很多地方玩" * 5 + "昨天我爸在车站走失了" + "后来" * 30
+    part = clip(sentence)
+    assert "走失" in part and len(part) == 40
+    english = "We travelled a lot last month and " * 6 + "my father went missing at the station"
+    part = clip(english)
+    assert "missing" in part and 40 < len(part) <= 120
+    assert len(clips("一般问题。" * 40, 2)) == 0
+    assert len(clips("他被打伤了。她失联了。有人绑架了他。" * 3, 2)) == 2
+
+
+class _OnlyThis:
+    """An index that sees an emergency in exactly one sentence (and nothing else)."""
+
+    def __init__(self, sentence: str) -> None:
+        self.sentence = sentence
+        self.read: list[str] = []
+
+    def assess(self, text, thresholds, ignore=None):
+        index = IntentExemplars.__new__(IntentExemplars)
+        index.emergency_margin = lambda part: (1.0, 0.0) if part == self.sentence else (0.0, 1.0)
+        index.read = self.read
+        return IntentExemplars.assess(index, text, thresholds, ignore)
+
+
+def test_a_what_if_question_elsewhere_in_a_letter_does_not_hide_an_emergency():
+    # Until 2026-12-04 a "what if" question or a request for a forged paper anywhere in a letter
+    # switched the semantic check off for all of it, and the keyword rules' "what if" exception
+    # read the whole letter too.
+    situation = "我表弟在那边的工地干活，已经好几天没人见过他了。"
+    letter = "出国时护照要是丢了一般怎么补？" * 8 + situation + "谢谢。"
+    assert Safety(lambda: _OnlyThis("我表弟在那边的工地干活,已经好几天没人见过他了.")).check(letter)
+    assert detect("出国时护照要是丢了一般怎么补？另外，我老公在迪拜被警察抓了。") is not None
+    assert detect("出国时护照要是丢了一般怎么补") is None
+    assert detect("要是在国外被警察抓了一般怎么办") is None
 
 
 def test_emergency_buried_in_a_long_message_is_found():
@@ -177,7 +219,7 @@ def test_ordinary_questions_raise_no_alarm(text):
 
 
 class _AlwaysEmergency:
-    def assess(self, text, thresholds):
+    def assess(self, text, thresholds, ignore=None):
         return "emergency"
 
 
@@ -221,7 +263,7 @@ class _Fixed:
     def __init__(self, evidence: str) -> None:
         self.evidence = evidence
 
-    def assess(self, text, thresholds):
+    def assess(self, text, thresholds, ignore=None):
         return self.evidence
 
 
@@ -247,7 +289,7 @@ class _Recording:
     def __init__(self) -> None:
         self.asked: list[str] = []
 
-    def assess(self, text, thresholds):
+    def assess(self, text, thresholds, ignore=None):
         self.asked.append(text)
         return "emergency"
 
