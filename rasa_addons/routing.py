@@ -14,7 +14,8 @@ DIET is a statistical classifier; a few decisions must not depend on it (issue 1
    prompt);
 5. a short request to stop notifications ("取消通知") → `unsubscribe_case`; a short "never mind"
    → `cancel`; a short goodbye ("That's all for now, have a good day.") → `goodbye`;
-6. a bare opener ("老师好 请教个问题", "hi, I have a question") → `greet`.
+6. a request unrelated to any public service (homework, a poem, a joke) → `out_of_scope`;
+7. a bare opener ("老师好 请教个问题", "hi, I have a question") → `greet`.
 Not trainable: the rules live in core.conversation.routing and change without retraining.
 """
 
@@ -39,7 +40,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from core.conversation.emergency import CLEAR_KEY, detect
-from core.conversation.refusals import firm_reason, other_authority_request
+from core.conversation.refusals import firm_reason, off_topic_request, other_authority_request
 from core.conversation.routing import (
     find_reference,
     is_bare_code,
@@ -99,6 +100,8 @@ def route_for(text: str, metadata: Optional[Dict[str, Any]]) -> Optional[str]:
         return "thank"  # "Thank you, that's really helpful." (anchored)
     if find_reference(text) is not None or wants_status(text):
         return "ask_case_status"
+    if off_topic_request(text):
+        return "out_of_scope"  # homework, poems, jokes: nothing the office does
     if is_bare_code(text):
         return "inform"  # the four digits the verification prompt asked for
     if is_opener(text):

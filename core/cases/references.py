@@ -20,7 +20,7 @@ PREFIXES = {
     "IN": "invitation",
     "RS": "status_confirmation",
 }
-_SEP = r"\s*[-_－—–‐.·]?\s*"
+_SEP = r"\s*[-_－—–‐.·/]?\s*"
 REFERENCE_RE = re.compile(
     r"(?<![a-z0-9])("
     + "|".join(p.lower() for p in PREFIXES)

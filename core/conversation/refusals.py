@@ -38,6 +38,9 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
             r"(你|您)(现在|而家|从现在起)?(来)?扮演|假装(你|您)(是|系)|"
             r"(你|您)(现在|而家)?(不是|唔系|不再是).{0,10}(机器人|助手|客服|ai)(了)?.{0,6}(你|您)(是|系)|"
             r"从现在(开始|起)你(就)?(是|扮演|变成)|你是dan|\bdan (mode|模式)|dan模式|"
+            # making it say a given sentence ("下面这句话请原样回复": a forged approval, say)
+            r"原样(回复|输出|重复|复述|照抄|发出)|一字不(改|差|漏)地?(回复|输出|重复|说)|照着(念|说|回复|输出)|跟着我(念|说|重复)|"
+            r"\brepeat (after me|exactly|verbatim|word for word|the following)|\bsay exactly\b|"
             # asking for the database or other people's personal data
             r"(输出|导出|列出|显示|给我|发我|打印).{0,12}(数据库|后台)|(数据库|后台).{0,10}(导出|输出|发给我|给我)|"
             r"所有(的)?(案件|用户|人|市民|申请人)的?(手机|电话|身份证|个人信息|资料|号码)|"
@@ -75,6 +78,9 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
             r"反正.{0,8}(不会|不)(查|核实|发现)|(使馆|他们|没人|没有人)(也)?不会(去)?(查|核实|发现)|"
             r"\b(nobody|no one|they) (will|would)(n'?t| not) (check|notice|find out)\b|"
             r"(改|修改|篡改|涂改)(一下)?(文件|证书|证明|护照|公证书|认证|材料)?上?的?(日期|出生日期|年龄|名字|姓名|印章|公章)|"
+            # "日期过期了,我自己改一下再拿去做": altered by hand, then handed in
+            r"(自己|自行|私自)(改|修改|涂改|p|ps)(一下|过|好)?(再|然后)?(拿|交|送|去|递)|"
+            r"(刻|做|弄)(个|一个|枚|一枚)?.{0,6}(公章|印章)|"
             r"(证明书|证明|证书|护照|文件|公证书|材料|文凭)上的?(日期|出生日期|年龄|名字|姓名|印章|公章).{0,4}(改|修改|篡改|涂改)|"
             r"\b(make|write|issue|create|produce|give) me (a|an|one)\b.{0,80}\b(don'?t|do not|never) (actually|really)\b|"
             r"\b(don'?t|do not) (actually|really) (have|work|live|own)\b.{0,80}\b(make|write|issue|create|produce)\b|"
@@ -93,6 +99,11 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
             r"给(你们|工作人员|领导|经办人|办事员)(的)?(点|一点|些)?(钱|好处|红包|礼)|"
             r"钻空子|绕过(规定|规则|审查|要求)|(规定|规则).{0,4}(变通|通融)|变通一下|"
             r"(帮我|帮忙|给我)(跟|和|向)?.{0,6}打(个|声)?招呼|(认识|识得|识)(里面|里头|内部)(的|啲|嘅)?人|"
+            # "我表哥认识你们办公室的一个领导,能不能让他打个招呼", "找找那边的关系,花点钱也行"
+            r"(让|叫|请|找)(他|她|佢|人|领导|朋友|亲戚|熟人).{0,6}打(个|声)?招呼|"
+            r"(认识|识得|识)(你们|你哋|外办|办公室|使馆|领馆)[^?？。]{0,10}(领导|处长|科长|主任|局长|官员|人)|"
+            r"找(找)?[^?？。,，]{0,6}(的)?关系|花(点|些|啲)?钱也(行|可以|没问题|得)|"
+            r"(规矩|规定|规则)是死的|人是活的|(钱|价钱)不是问题|不差钱|"
             # jumping the queue ("我想加钱插队", "可以加塞吗")
             r"插队|加塞|"
             r"(事后|之后|回头|办成)(一定|必)?(好好|重重)?(感谢|酬谢|答谢|表示一下)|"
@@ -128,6 +139,28 @@ _WILLING = re.compile(
     r"我(愿意|可以|肯|都)(包|给|出|付|塞|畀)|(价钱|价格|钱)(好谈|好说|不是问题)|不差钱|"
     r"\bi'?(ll| will| would| can) pay\b|money is(n'?t| not) (a|an) (problem|issue)"
 )
+
+
+# Requests nothing to do with the office ("帮我孩子解道题", "寫首詩送俾我老婆", "tell me a joke"):
+# refused as out of scope whatever DIET guessed (the tune split of 2026-12-04 had homework start
+# the status form and a poem read as an emergency).
+_OFF_TOPIC = re.compile(
+    r"(解|做|算|讲)(一|几)?道(数学|物理|化学|奥数)?题|(数学|物理|化学|奥数|作业|功课)题|(做|写|抄)作业|"
+    r"鸡兔同笼|(写|作)(一|几)?(首|篇|段)(诗|情诗|文章|作文|情书|歌词|小说|祝福语)|"
+    r"(讲|说)(个|一个|几个)笑话|(今天|明天|后天|这周|周末)?(天气|气温)(怎么样|如何|预报|好不好)|"
+    r"(菜谱|食谱)|怎么(做|煮|炒|烧)(菜|饭|鱼|肉|蛋糕|红烧)|"
+    r"(推荐|买|哪只|哪个)(一只|几只|什么)?(股票|基金)|炒股|彩票(号码)?|"
+    r"(写|编)(一段|个|一个)?(代码|程序|脚本)|"
+    r"\bhomework\b|\bsolve (this|a|the|my)\b.{0,20}\b(problem|equation|puzzle|question)\b|"
+    r"\bwrite (me )?(a|an|some)? ?(poem|song|story|essay|love letter|code|program|script)\b|"
+    r"\btell (me )?(a|some) jokes?\b|\b(weather|forecast) (in|for|today|tomorrow|this)\b|\brecipe\b|"
+    r"\b(stock|crypto) (tips?|picks?)\b|\bwhich stocks?\b|\blottery numbers?\b"
+)
+
+
+def off_topic_request(text: str) -> bool:
+    """A request unrelated to any public service: homework, poems, jokes, recipes, stock tips."""
+    return bool(_OFF_TOPIC.search(normalize(text).lower()))
 
 
 def firm_reason(text: str) -> str | None:

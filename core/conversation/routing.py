@@ -28,10 +28,13 @@ _HUMAN_RE = re.compile(
     "|".join(
         [
             r"转人工|转接人工|人工客服|人工服务|人工坐席|人工回复|人工处理|要人工|找人工|换人工|叫人工|^人工[!?.吧啊呀]*$",
-            r"真人|活人|不要机器人|别用机器人|不想(跟|和)机器人|机器人(太笨|没用|不行|听不懂|答不了)",
+            r"真人|活人|不要机器人|别用机器人|不想(跟|和)机器人|(机器人|机械人)(太笨|没用|不行|听不懂|答不了|答非所问)",
             r"(换|找|叫|来)(个|一个)?人(来|吧|啊|过来|回答|跟我|和我)|给我(换|找|转)(个|一个)?人|"
             r"转(个|一个)?人(吧|啊|呀)?$|直接转人|让(个|一个)?(真)?人(直接)?(跟|和|同)我(说|讲|聊|通话|联系)",
-            r"(跟|和|同|找|要|请|让|叫)(你们)?(的)?(工作人员|职员|值班(的)?(同志|人员)?|负责人|经办人|客服)",
+            r"(跟|和|同|找|要|请|让|叫)(你们)?(的)?(工作人员|职员|值班(的)?(同志|人员)?|负责人|经办人|客服)|"
+            r"(跟|和|同|找|请|让|叫)你们(的)?人员|转接(你们)?(的)?(工作人员|职员|人员|客服|负责人|同事)",
+            # "有冇職員可以幫我": is there a member of staff who can help
+            r"(有没有|有冇|有无|有没)(职员|工作人员|真人|人工|客服|同事)(可以|能|会)?(帮|同|跟|和|回答|处理|解答)",
             r"(工作人员|职员|客服|经办人).{0,6}(联系我|回复我|打(电话)?给我|跟我(说|讲|聊|通话))",
             # Cantonese ("我要搵人", "搵個真人同我傾"); normalize() has made 搵 simplified (揾)
             r"(要|想|帮我|同我|俾我)[搵揾](个|一个)?(真)?人(啊|呀|吧|喇|啦|嚟|同我)?$|[搵揾](个|一个)?真人|"
@@ -51,7 +54,9 @@ _HUMAN_RE = re.compile(
             r"\bhuman[.!]*( now| please|$)|\bhuman (agent|being)|^(a )?human[.!?]*$",
             r"^(a |an )?(representative|agent|operator|staff member)( please)?[.!?]*$",
             r"\b(put|get|connect|transfer|pass|switch) me (through |over |in touch )?(to|with) (a |an |some |the |your |one of (your|the) )?"
-            r"(real )?(person|human|someone|somebody|staff|officer|agent|representative|operator|colleague)",
+            r"(real )?(person|human|someone|somebody|staff|officer|agent|representative|operator|colleague|member of (your |the )?staff)",
+            r"\b(is there|are there|isn'?t there) (someone|somebody|anyone|anybody|a (real )?(person|human)|staff)( \w+)? "
+            r"(i|we) (can|could) (actually |really |just )?(speak|talk|chat) (to|with)",
             r"\b(talk|speak|chat)(ing)? (to|with) (a |an |some |the )?"
             r"(person|human|someone|somebody|staff|officer|agent|representative|operator)",
             r"\b(customer service|operator please|live chat|get me a person|transfer me)",
@@ -107,9 +112,15 @@ _STATUS_RE = re.compile(
             # where it has got to ("想知道去到边", "卡在哪个环节了"), how it is going
             r"(去到|走到|进行到|办到)(边|哪|哪里|哪儿|哪个环节|哪一步|什么阶段|什么程度)|"
             r"(卡在|到了)(哪个环节|哪一步|什么阶段|哪个阶段|哪个部门)|"
-            r"(办理|处理|审批|审核|申请)(情况|状态|结果出来)|(处理|审核|审批|办理)到(哪个|什么|哪一个)(阶段|环节|步)",
-            # Cantonese "辦成點", "搞成點呀": how it is going
-            r"(办|搞|弄|做)成(点|点样|怎样)",
+            r"(办理|处理|审批|审核|申请)(情况|状态|状况|结果出来)|(处理|审核|审批|办理)到(哪个|什么|哪一个)(阶段|环节|步)",
+            # Cantonese "辦成點", "搞成點呀": how it is going; "搞掂未": is it done
+            r"(办|搞|弄|做)成(点|点样|怎样)|(办|搞|弄|做)(掂|妥)(未|没|了没|咗未|咗没)",
+            # "认证拿到没有": have I got it yet (not "能拿到补贴吗", which asks whether one may)
+            r"(拿|取|领|攞)(到|得)(了|咗)?(没|没有|未)",
+            # "申根签证材料,现在啥情况了", "帮我们看看到底是怎么回事": how things stand with the papers
+            r"(签证|认证|申请|材料|文件|资料|卡|证明书|护照|件)[^?？]{0,20}(现在|目前|而家|到底)(是)?(啥|什么|咩|乜)(情况|状况|回事)|"
+            r"(签证|认证|申请|材料|文件|资料|代办|证明书|卡)[^?？]{0,80}(帮|给|同)(我|我们|我哋)"
+            r"(看看|查查|查一下|看一下|睇睇|睇下)(到底)?(是)?(怎么回事|什么情况|啥情况|咩情况)",
             # "护照什么时候能还给我": the passport handed in for the visa, on its way back
             r"(护照|材料|文件|证件|原件)(什么时候|啥时候|几时|何时)(能|可以|会)?(还|退|寄)(给|回)",
             r"(我|我的|我嘅|我们|我哋|我妈|我爸|阿妈|阿爸|个|嗰个|那个)(的|嘅)?.{0,8}"
@@ -126,6 +137,10 @@ _STATUS_RE = re.compile(
             r"\b(is|are) (my|our|his|her) [\w\s'-]{0,30}\b(back|ready|done|out|through)\b.{0,30}\byet\b|"
             r"\b(if|whether) (my|our|his|her)( \w+'s)? .{0,40}\b(is|are|has been|have been|was) (done|ready|"
             r"approved|issued|processed|finished|completed|through|back)\b",
+            r"\b(my|our|his|her)\b.{0,40}\b(done|ready|approved|back|finished|through) yet\b|"
+            r"\bwhere (that|it|this|things) stands?\b|\bwhen can (i|we) (pick up|collect|get back) (my|our|his|her) "
+            r"(passport|documents?|papers|visa|apostille|card)\b|\btrack (the|my|our|his|her) (visa|application|case|"
+            r"apostille|card|legali[sz]ation|documents?|passport)\b|"
             r"\bwhat'?s (happening|going on) (w|with) (my|our|his|her) |\bready for (collection|pick ?up)\b|"
             r"\bcheck (on |up on |in on )?(my|our|his|her) [\w\s'-]{0,30}\b(application|case|visa|apostille|card|"
             r"legali[sz]ation|documents?|passport)\b|\bstatus of (mine|ours)\b",
@@ -141,7 +156,9 @@ _HOW_RE = re.compile(
 
 # "有进展通知我" subscribes to notifications of the verified case: the subscribe intent's business.
 _SUBSCRIBE_RE = re.compile(
-    r"通知我|提醒我|订阅|退订|取消通知|\bnotify me\b|\bsubscribe|\balert me\b"
+    # (not "还没有电话通知我们": waiting for news is a status question)
+    r"(?<!没)(?<!没有)(?<!没有电话)(?<!未)通知我(?!们)|提醒我|订阅|退订|取消通知|\bnotify me\b|\bsubscribe|"
+    r"\balert me\b"
 )
 
 
@@ -176,7 +193,7 @@ _CANCEL_WORDS_MORE = rf"{_CANCEL_WORDS}|skip (it|that|this)|actually skip( it| t
 # What may follow "never mind": putting it off ("回头再说", "I'll call later"), nothing new.
 _LATER = (
     r"回头再说|以后再说|下次再说|改天再说|晚点再说|有空再说|再说吧|回头再查|以后再查|改天再查|"
-    r"(迟啲|迟些|晚啲|晚点|回头|以后|下次|改天|之后)(再)?(问|讲|说|查|来|搵)(过)?(啦|喇|吧)?|"
+    r"(迟啲|迟些|晚啲|晚点|回头|以后|下次|改天|之后)(先|再)?(问|讲|说|查|来|搵)(过)?(啦|喇|吧)?|"
     r"我(再)?自己(查|找|看)(一下|吧)?|我再找找|等我找到(编号)?再(说|查|来)|"
     r"(我)?(明天|后天|今天|改天|回头|过两天|过几天|下次|下周|迟啲)?(直接|自己|亲自)?(去|到|来)(你们)?(窗口|办公室|现场|柜台|外办)(问|查|办|看)(吧|一下)?|"
     r"i'?ll (call|check|look|try|come back|do it|ask)\b[^?]{0,40}|"
@@ -246,7 +263,7 @@ _OPENER_TAIL = (
     r"there|everyone|i have (a|some) questions?|can i ask (you )?(a|something)( question)?|"
     r"(i'?d like|i want) to ask (a question|something)|"
     r"(请问)?(这里|这儿|这边|你们)?(可以|能)(咨询|提问|问问题|问事情|问)(吗|不|么)?|"
-    r"(is|are) (anyone|anybody|someone) there"
+    r"(is|are) (anyone|anybody|someone) there|有(冇|没有)人(喺度|喺|在)?(吗|呀|啊)?"
 )
 _OPENER_RE = _only(_GREETING, rf"{_OPENER_TAIL}|呀|啊|哈")
 # "有人吗？", "在吗", "anyone there?": an opener without a greeting word.
@@ -268,7 +285,7 @@ _FAREWELL = (
     r"(那|好|好的|ok)?[,，\s]*我(先)?去(准备|办|弄|找|交|拿)[^,，。!?]{0,8}(了|啦|喇)|先这样(吧)?|先咁(啦|吧|样)?|就这些(了)?|没(有)?(别的|其他)(问题|事)了|下次再聊|"
     r"((好的|好|嗯|ok|okay)[,，\s]*)?(我)?先(下|下线|走|撤|闪)(了|啦|喇|咯)|"
     r"bye|goodbye|bye ?bye|see you|take care|ttyl|talk (to you )?later|that'?s (all|it)( for (now|today))?|"
-    r"have a (good|nice|great) (day|evening|night|weekend)|"
+    r"have a (good|nice|great|lovely|wonderful) (day|evening|night|weekend)|"
     r"that'?s everything|nothing else"
 )
 _FAREWELL_RE = _only(
@@ -280,10 +297,11 @@ _FAREWELL_RE = _only(
 # "Thank you, that's really helpful.", "好，唔該": thanks and nothing else.
 _THANKS = r"谢谢|多谢|唔该|感谢|thank you|thanks|thx|ty|cheers"
 _THANKS_RE = _only(
-    rf"((好|好的|嗯|ok|okay|great|perfect)[,，\s]*)?({_THANKS})",
+    rf"((好|好的|嗯|ok|okay|great|perfect|got it|noted|understood|i see|明白|明白了|知道了|收到|好嘅)[,，\s]*)?({_THANKS})",
     rf"{_THANKS}|(你|您)(们)?|晒|哂|啦|了|啊|呀|喇|(very|so) much|a lot|again|"
     r"(that'?s|this is|it'?s|that was) (really |very |so |super )?(helpful|useful|great|clear)|"
-    r"(that|this) helps( a lot)?|(很|好|真|非常)?有(帮助|用)",
+    r"(that|this) helps( a lot)?|(很|好|真|非常)?有(帮助|用)|"
+    r"have a (good|nice|great|lovely|wonderful) (day|evening|night|weekend)|bye|再见|拜拜",
 )
 
 

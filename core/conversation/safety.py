@@ -18,7 +18,7 @@ from typing import Any
 
 from core.conversation.emergency import HOTLINE, Emergency, detect, is_hypothetical, template
 from core.conversation.refusals import firm_reason
-from core.conversation.routing import wants_human, without_human_request
+from core.conversation.routing import wants_human, wants_status, without_human_request
 from core.conversation.semantic import EmergencyThresholds, IntentExemplars, get_exemplars
 from core.settings import get_settings
 from core.text import normalize
@@ -95,10 +95,13 @@ class Safety:
 
 
 def _not_distress(text: str) -> bool:
-    """Parts the semantic check leaves alone: a "what if" question the KB's steps answer, and a
+    """Parts the semantic check leaves alone: a "what if" question the KB's steps answer; a
     request to forge, bribe or reach an official privately ("有冇人可以整張假嘅出世紙"), which
-    sits near distress wordings for the encoder and gets its firm refusal instead."""
-    return is_hypothetical(text) or firm_reason(text) is not None
+    sits near distress wordings for the encoder and gets its firm refusal instead; and an
+    enquiry about one's own application ("track the visa you are processing for my daughter,
+    we are getting a bit nervous": tune split, 2026-12-04; none of the tune emergencies or the
+    emergency examples is worded as one). The keyword rules still read all of them."""
+    return is_hypothetical(text) or firm_reason(text) is not None or wants_status(text)
 
 
 @functools.lru_cache(maxsize=1)

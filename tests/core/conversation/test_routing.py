@@ -428,3 +428,63 @@ def test_a_short_thank_you(text):
 )
 def test_thanks_with_a_question_is_not_only_thanks(text):
     assert not is_thanks(text)
+
+
+# Batch five (tune split, 2026-12-04): each rule written by kind, with wordings beyond the case.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上个月在你们这交的申根签证材料,现在啥情况了",
+        "认证的材料现在是什么情况",
+        "委托你们代办的结婚证认证拿到没有?",
+        "我个签证攞到未",
+        "想問下認證搞掂未呀?",
+        "想確認一下目前處理狀況",
+        "my legalisation docs r done yet??",
+        "is my visa back yet",
+        "Any update on where that stands?",
+        "when can i pick up my passport?",
+        "I'd like to track the visa you are processing for my daughter",
+        "签证是你们代办的,快一个月了还没有电话通知我们,麻烦帮我们看看到底是怎么回事",
+    ],
+)
+def test_progress_wordings_from_batch_five(text):
+    assert wants_status(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我能拿到老归侨补贴吗",  # whether one may, not whether one has
+        "我在社保局交的养老保险少算了三年,你们帮我查查怎么回事",  # not the office's papers
+        "签证有进展请通知我",  # a subscription
+        "where can I get an apostille",
+    ],
+)
+def test_near_progress_wordings_from_batch_five_are_not_status(text):
+    assert not wants_status(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "请问可以转接你们的工作人员吗?谢谢",
+        "有冇職員可以幫我?部機械人答非所問",
+        "有没有工作人员可以帮我处理一下",
+        "可以跟你們的人員直接對話嗎?",
+        "Is there someone I can actually speak to?",
+        "is there anybody we could talk to",
+        "Could you put me through to a member of staff?",
+    ],
+)
+def test_requests_for_a_person_from_batch_five(text):
+    assert wants_human(text)
+
+
+def test_more_short_replies_from_batch_five():
+    assert wants_cancel("唔使喇,遲啲先查")
+    assert is_opener("喂?有冇人喺度呀") and is_opener("有没有人在")
+    assert is_thanks("Thank you so much, that's really helpful. Have a lovely day")
+    assert is_thanks("got it, thanks a lot!") and is_thanks("明白了,谢谢")
+    assert not is_thanks("明白了,谢谢,那费用呢")
+    assert find_reference("my apostille ref: LA/2026/000199").canonical == "LA-2026-000199"
