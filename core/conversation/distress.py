@@ -104,6 +104,11 @@ def sentence_at(text: str, position: int) -> str:
     return text
 
 
+def has_sign(text: str) -> bool:
+    """The text carries a strong sign of distress."""
+    return bool(_STRONG_RE.search(text.lower()))
+
+
 def score(sentence: str) -> int:
     """How strongly a sentence signals distress: 3 per strong sign, 1 per weak one."""
     lower = sentence.lower()

@@ -117,7 +117,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"bleeding|unconscious|intensive care|heart attack|emergency room|"
             r"got separated|stranded|left behind|lost (my|our) (child|son|daughter|father|mother|dad|mum|mom)|"
             r"(被)?(围|困)住|出不去|走不了|被打|打伤|被人打|"
-            r"kidnap|attacked|robbed|trapped|evacuat|accident|hospitali[sz]ed|in danger|"
+            r"kidnap|attacked|robbed|mugged|trapped|evacuat|accident|hospitali[sz]ed|in danger|"
             # a cry for help, not "can you help me debug this" / "help me with my visa"
             r"^(please |somebody |someone )?help( me| us)?( please)?[!.]*$|help me!|(somebody|someone) help|"
             r"earthquake|flood|tsunami|riot|shooting|gunfire|explosion|on fire|beaten|assaulted|"

@@ -279,6 +279,7 @@ def is_opener(text: str) -> bool:
     return bool(_OPENER_RE.match(plain) or _BARE_OPENER_RE.match(plain))
 
 
+_THANKS = r"谢谢|多谢|唔该|感谢|thank you|thanks|thx|ty|cheers"
 # "That's all for now, have a good day.", "就这些，再见": the citizen ends the conversation.
 _FAREWELL = (
     r"再见|再会|回见|拜拜|拜|88|886|唔阻你(喇|啦|了)?|"
@@ -289,13 +290,13 @@ _FAREWELL = (
     r"that'?s everything|nothing else"
 )
 _FAREWELL_RE = _only(
-    rf"((好的|好|嗯|ok|okay|那)[,，\s]*)?({_FAREWELL})",
+    # "好,謝謝,再見": thanks on the way out is a goodbye
+    rf"((好的|好|嗯|ok|okay|那)[,，\s]*)?(({_THANKS})[,，\s]*)?({_FAREWELL})",
     rf"{_FAREWELL}|谢谢|多谢|thanks?( a lot| again)?|thank you|啦|了|啊|呀",
 )
 
 
 # "Thank you, that's really helpful.", "好，唔該": thanks and nothing else.
-_THANKS = r"谢谢|多谢|唔该|感谢|thank you|thanks|thx|ty|cheers"
 _THANKS_RE = _only(
     rf"((好|好的|嗯|ok|okay|great|perfect|got it|noted|understood|i see|明白|明白了|知道了|收到|好嘅)[,，\s]*)?({_THANKS})",
     rf"{_THANKS}|(你|您)(们)?|晒|哂|啦|了|啊|呀|喇|(very|so) much|a lot|again|"

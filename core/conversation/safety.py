@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.conversation.distress import has_sign
 from core.conversation.emergency import HOTLINE, Emergency, detect, is_hypothetical, template
 from core.conversation.refusals import firm_reason
 from core.conversation.routing import wants_human, wants_status, without_human_request
@@ -79,7 +80,9 @@ class Safety:
         # A request for a person ("我要搵人") is not read as a missing person: the check reads
         # the rest of the message (the keyword rules above still read all of it).
         rest = without_human_request(text) if wants_human(text) else text
-        if not rest:
+        if not rest or (rest != text and not has_sign(rest)):
+            # what is left of a request for a person shows no sign of distress ("I don't have
+            # the phone I registered with anymore. Let me talk to a person.": tune split)
             return Assessment(None, clear=True)
         try:
             # in a long message each part the check reads is judged on its own: a "what if"

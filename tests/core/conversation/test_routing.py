@@ -488,3 +488,8 @@ def test_more_short_replies_from_batch_five():
     assert is_thanks("got it, thanks a lot!") and is_thanks("明白了,谢谢")
     assert not is_thanks("明白了,谢谢,那费用呢")
     assert find_reference("my apostille ref: LA/2026/000199").canonical == "LA-2026-000199"
+
+
+def test_thanks_on_the_way_out_is_a_goodbye():
+    assert is_farewell("好,謝謝,再見") and is_farewell("thanks, bye")
+    assert not is_farewell("Thank you so much, that's really helpful.")

@@ -301,7 +301,9 @@ def test_a_request_for_a_person_is_not_read_as_a_missing_person():
     safety = Safety(lambda: index)
     assert safety.check("转人工") is None and index.asked == []
     safety.check("講咗幾次都唔明，我要搵人")
-    assert index.asked == ["讲咗几次都唔明,我"]
+    assert index.asked == []  # nothing left that shows a sign of distress
+    safety.check("阿爸仲喺醫院，我要搵人")
+    assert index.asked == ["阿爸仲喺医院,我"]
     # a missing relative named next to a request for a person is still checked, in full
     assert safety.check("我要搵人，我阿爸喺泰國冇咗聯絡三日") is not None
 
@@ -376,3 +378,17 @@ def test_get_exemplars_reads_the_checks_own_exemplars(tmp_path, fake_encoder):
         assert int(index.is_emergency.sum()) >= 150 and "greet" in set(index.intents)
     finally:
         _cache.clear()
+
+
+def test_a_request_for_a_person_with_no_sign_of_distress_is_not_danger():
+    # The rest of "… Let me talk to a person." is read only when it shows a sign of distress.
+    index = _Recording()
+    safety = Safety(lambda: index)
+    assert (
+        safety.check("I don't have the phone I registered with anymore. Let me talk to a person.")
+        is None
+    )
+    assert index.asked == []
+    safety.check("我老公在那边被扣了三天,转人工")
+    assert index.asked  # a sign: the check reads it (the keywords may already have)
+    assert detect("Got mugged in Johannesburg, no wallet no phone no passport") is not None
