@@ -14,7 +14,8 @@ DIET is a statistical classifier; a few decisions must not depend on it (issue 1
    prompt);
 5. a short request to stop notifications ("取消通知") → `unsubscribe_case`; a short "never mind"
    → `cancel`; a short goodbye ("That's all for now, have a good day.") → `goodbye`;
-6. a request unrelated to any public service (homework, a poem, a joke) → `out_of_scope`;
+6. the office's opening hours, address or phone → `faq`;
+   a request unrelated to any public service (homework, a poem, a joke) → `out_of_scope`;
 7. a bare opener ("老师好 请教个问题", "hi, I have a question") → `greet`.
 Not trainable: the rules live in core.conversation.routing and change without retraining.
 """
@@ -42,6 +43,7 @@ from rasa.shared.nlu.training_data.message import Message
 from core.conversation.emergency import CLEAR_KEY, detect
 from core.conversation.refusals import firm_reason, off_topic_request, other_authority_request
 from core.conversation.routing import (
+    asks_office_facts,
     find_reference,
     is_bare_code,
     is_farewell,
@@ -100,6 +102,8 @@ def route_for(text: str, metadata: Optional[Dict[str, Any]]) -> Optional[str]:
         return "thank"  # "Thank you, that's really helpful." (anchored)
     if find_reference(text) is not None or wants_status(text):
         return "ask_case_status"
+    if asks_office_facts(text):
+        return "faq"  # opening hours, address, phone: the office_contact entry
     if off_topic_request(text):
         return "out_of_scope"  # homework, poems, jokes: nothing the office does
     if is_bare_code(text):

@@ -110,6 +110,8 @@ cases = {
     "other_authority": ("外办能帮我奶奶换身份证吗", None),
     "bribe": ("认识里面的人吗，帮我打个招呼", None),
     "thanks": ("Thank you, that's really helpful.", None),
+    "office_hours": ("你们几点上班，周末开门吗", None, "out_of_scope"),
+    "homework": ("帮我孩子解道题:鸡兔同笼", None, "ask_case_status"),
     # DIET's own report_emergency: it stands unless the relay's check found the message clear
     "diet_emergency": ("我女儿在英国读研,那我们家算侨眷吗", None, "report_emergency"),
     "diet_emergency_clear": (
@@ -151,6 +153,8 @@ def test_routing_component_overrides_the_classifier():
         "other_authority": ["out_of_scope", [], "out_of_scope"],
         "bribe": ["out_of_scope", [], "out_of_scope"],
         "thanks": ["thank", [], "thank"],
+        "office_hours": ["faq", [], "faq"],
+        "homework": ["out_of_scope", [], "out_of_scope"],
         "diet_emergency": ["report_emergency", [], "report_emergency"],
         "diet_emergency_clear": ["nlu_fallback", [], "nlu_fallback"],
     }

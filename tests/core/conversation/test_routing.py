@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.conversation.routing import (
+    asks_office_facts,
     find_reference,
     is_bare_code,
     is_farewell,
@@ -493,3 +494,18 @@ def test_more_short_replies_from_batch_five():
 def test_thanks_on_the_way_out_is_a_goodbye():
     assert is_farewell("好,謝謝,再見") and is_farewell("thanks, bye")
     assert not is_farewell("Thank you so much, that's really helpful.")
+
+
+@pytest.mark.parametrize(
+    "text, asks",
+    [
+        ("你们几点上班，周末开门吗", True),
+        ("外辦的地址同辦公時間係點", True),
+        ("when is your office open", True),
+        ("what are your opening hours on Saturday", True),
+        ("附加证明书在哪里办", False),
+        ("签证几天能出来", False),
+    ],
+)
+def test_questions_about_the_office_itself(text, asks):
+    assert asks_office_facts(text) is asks
