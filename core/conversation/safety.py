@@ -88,7 +88,7 @@ class Safety:
             # in a long message each part the check reads is judged on its own: a "what if"
             # question or a request for a forged paper elsewhere in a letter does not hide a
             # relative in danger
-            evidence = index.assess(rest, self.thresholds, ignore=_not_distress)
+            evidence = index.assess(rest, self.thresholds, ignore=_not_read)
         except Exception:  # never let the second opinion break a turn
             logger.exception("semantic_check_failed", extra={"event": "semantic_check_failed"})
             return Assessment(None)
@@ -98,13 +98,18 @@ class Safety:
 
 
 def _not_distress(text: str) -> bool:
-    """Parts the semantic check leaves alone: a "what if" question the KB's steps answer; a
-    request to forge, bribe or reach an official privately ("有冇人可以整張假嘅出世紙"), which
-    sits near distress wordings for the encoder and gets its firm refusal instead; and an
-    enquiry about one's own application ("track the visa you are processing for my daughter,
-    we are getting a bit nervous": tune split, 2026-12-04; none of the tune emergencies or the
-    emergency examples is worded as one). The keyword rules still read all of them."""
-    return is_hypothetical(text) or firm_reason(text) is not None or wants_status(text)
+    """Messages clear of any emergency the keywords did not find: a "what if" question the KB's
+    steps answer, and a request to forge, bribe or reach an official privately ("有冇人可以整張假
+    嘅出世紙"), which sits near distress wordings for the encoder and gets its firm refusal."""
+    return is_hypothetical(text) or firm_reason(text) is not None
+
+
+def _not_read(text: str) -> bool:
+    """Parts the semantic check leaves alone: those above, and an enquiry about one's own
+    application ("track the visa you are processing for my daughter, we are getting a bit
+    nervous": tune split, 2026-12-04; none of the tune emergencies or the emergency examples is
+    worded as one). The keyword rules still read all of them."""
+    return _not_distress(text) or wants_status(text)
 
 
 @functools.lru_cache(maxsize=1)
