@@ -314,8 +314,9 @@ def is_thanks(text: str) -> bool:
 # The office's own opening hours, address and phone ("你们几点上班，周末开门吗", "when is your
 # office open"): a KB question (office_contact), whatever DIET guessed (out_of_scope, handoff).
 _OFFICE_FACTS_RE = re.compile(
-    r"(你们|外办|侨办|办公室|窗口|贵办|你哋|这边)(的)?.{0,4}(地址|电话|号码|在哪|喺边|几点|办公时间|上班时间|开门|"
-    r"开放时间|工作时间)|(几点|什么时候|几时|何时)(上班|下班|开门|关门|办公|开始办公)|"
+    # (no gap: "你们要我的电话号码吗" in the status form asks about the citizen's own number)
+    r"(你们|外办|侨办|办公室|窗口|贵办|你哋|这边)(的)?(办公室|窗口|办公地点)?(的)?(地址|电话|联系电话|号码|在哪|喺边|几点|"
+    r"办公时间|上班时间|开门|开放时间|工作时间)|(几点|什么时候|几时|何时)(上班|下班|开门|关门|办公|开始办公)|"
     r"(办公|上班|开放|工作|营业|对外)时间|(周末|周六|周日|星期六|星期日|节假日|午休)(开门|上班|办公|有人)|"
     r"\b(opening|office|business|working) hours\b|\bwhen (is|are) (your|the) (office|counter|window)s? open\b|"
     r"\bwhat time (do|does) (you|your office|the office|the counter) (open|close)\b|"

@@ -505,6 +505,8 @@ def test_thanks_on_the_way_out_is_a_goodbye():
         ("what are your opening hours on Saturday", True),
         ("附加证明书在哪里办", False),
         ("签证几天能出来", False),
+        ("你们要我的电话号码吗", False),  # the citizen's own number, in the status form
+        ("外事办公室的地址和电话", True),
     ],
 )
 def test_questions_about_the_office_itself(text, asks):
