@@ -98,14 +98,6 @@ def sentences(text: str) -> Iterator[tuple[int, str]]:
             yield match.start(), match.group()
 
 
-def sentence_at(text: str, position: int) -> str:
-    """The sentence of the text that holds the character at `position`."""
-    for offset, sentence in sentences(text):
-        if offset <= position < offset + len(sentence):
-            return sentence
-    return text
-
-
 def has_sign(text: str) -> bool:
     """The text carries a strong sign of distress."""
     return bool(_STRONG_RE.search(text.lower()))
@@ -154,7 +146,7 @@ def clips(text: str, count: int, ignore: Callable[[str], bool] | None = None) ->
     seen = set()
     for offset, sentence in sentences(text):
         key = sentence.strip()
-        if key in seen or not _STRONG_RE.search(key.lower()):  # weak signs only rank
+        if key in seen or not has_sign(key):  # weak signs only rank
             continue
         seen.add(key)
         if ignore is None or not ignore(key):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.conversation.distress import sentence_at
+from core.conversation.distress import sentences
 from core.text import normalize
 from core.texts import t
 
@@ -165,7 +165,8 @@ def is_hypothetical(text: str) -> bool:
 def _asked_as_hypothesis(plain: str, pattern: re.Pattern[str]) -> bool:
     """Every match of the pattern sits in a sentence that asks "what if" (so a "what if"
     question elsewhere in a letter does not hide a real detention or a missing relative)."""
-    return all(_HYPOTHETICAL.search(sentence_at(plain, m.start())) for m in pattern.finditer(plain))
+    asked = [(o, o + len(s)) for o, s in sentences(plain) if _HYPOTHETICAL.search(s)]
+    return all(any(a <= m.start() < b for a, b in asked) for m in pattern.finditer(plain))
 
 
 def detect(text: str) -> Emergency | None:
