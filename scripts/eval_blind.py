@@ -41,11 +41,13 @@ EXTRA = BLIND_DIR / "extra.yml"  # batch 2, 2026-12-02
 BATCH3 = BLIND_DIR / "batch3.yml"  # batch 3, 2026-12-03
 BATCH4 = BLIND_DIR / "batch4.yml"  # batch 4, 2026-12-04
 BATCH5 = BLIND_DIR / "batch5.yml"  # batch 5, 2026-12-04 (second session of the day)
+BATCH6 = BLIND_DIR / "batch6.yml"  # batch 6, 2026-12-04 (third session of the day)
 EXTRAS: tuple[tuple[Path, str], ...] = (
     (EXTRA, "e"),
     (BATCH3, "f"),
     (BATCH4, "g"),
     (BATCH5, "h"),
+    (BATCH6, "i"),
 )
 SEEN_AT_SEAL = BLIND_DIR / "holdout_seen.yml"
 OUT_DIR = ROOT / "var" / "eval"

@@ -54,7 +54,13 @@ _TEMPLATES = {
 
 # Ordered: the first matching kind wins (more specific before general).
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("self_harm", re.compile(r"不想活|轻生|自杀|想死|i want to die|kill myself|suicid")),
+    (
+        "self_harm",
+        re.compile(
+            r"不想活|轻生|自杀|想死|i want to die|kill myself|suicid|end it all|end my life|"
+            r"(pills|rope) (are |is )?ready|(can'?t|cannot) see (any|a) way out|no reason to (live|go on)"
+        ),
+    ),
     (
         "ransom",
         re.compile(
@@ -108,7 +114,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "danger",
         re.compile(
-            r"绑架|被绑|绑走|袭击|抢劫|被抢|被困|战乱|撤离|车祸|(?<!方便)(?<!以防)(?<!万一)(?<!要是)(?<!如果)(?<!假如)(?<!以免)(?<!免得)(?<!怕)出事了|受伤|住院|生命危险|救命|扣押|不让我走|"
+            r"绑架|被绑|绑走|袭击|抢劫|被抢|被困|战乱|撤离|车祸|(?<!方便)(?<!以防)(?<!万一)(?<!要是)(?<!如果)(?<!假如)(?<!以免)(?<!免得)(?<!怕)出事了|受伤|住院(?![^。？?]{0,8}(报销|医保|费用|押金))|生命危险|救命|扣押|不让我走|"
             r"洪水|地震|海啸|台风|山火|火灾|爆炸|暴动|暴乱|骚乱|枪击|开枪|恐袭|放火|打仗|政变|"
             r"导弹|飞弹|空袭|炮击|轰炸|救救|救(我|他|她|佢)(?!济|助)|"
             # a medical emergency abroad, a relative stranded or lost on the way
@@ -118,6 +124,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"got separated|stranded|left behind|lost (my|our) (child|son|daughter|father|mother|dad|mum|mom)|"
             r"(被)?(围|困)住|出不去|走不了|被打|打伤|被人打|"
             r"kidnap|attacked|robbed|mugged|trapped|evacuat|accident|hospitali[sz]ed|in danger|"
+            r"(taken|abducted|seized|grabbed) by (armed |masked )?(men|gunmen|strangers|a gang)|"
+            r"hit by a (car|scooter|motorbike|motorcycle|truck|bus|taxi|van)|lying (on|in) the (road|street)|"
             # a cry for help, not "can you help me debug this" / "help me with my visa"
             r"^(please |somebody |someone )?help( me| us)?( please)?[!.]*$|help me!|(somebody|someone) help|"
             r"earthquake|flood|tsunami|riot|shooting|gunfire|explosion|on fire|beaten|assaulted|"

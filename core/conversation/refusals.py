@@ -34,7 +34,7 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
             r"ignore (all |any |the |your |my )*(previous |prior |above |earlier |system )*(instructions|rules|prompts?)|"
             r"system prompt|developer mode|jailbreak|you are now (a|an|dan)\b|pretend (you are|to be)|"
             r"忽略.{0,10}(指令|指示|规则|设定|提示)|系统提示词|"
-            r"你现在(是|扮演)|扮演一个|不受(任何)?限制|没有(任何)?限制的|"
+            r"你现在(是|扮演)|现在你(就)?(是|扮演)(?!不是)|扮演一个|不受(任何)?限制|没有(任何)?限制的|"
             r"(你|您)(现在|而家|从现在起)?(来)?扮演|假装(你|您)(是|系)|"
             r"(你|您)(现在|而家)?(不是|唔系|不再是).{0,10}(机器人|助手|客服|ai)(了)?.{0,6}(你|您)(是|系)|"
             r"从现在(开始|起)你(就)?(是|扮演|变成)|你是dan|\bdan (mode|模式)|dan模式|"
@@ -81,11 +81,18 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
             # "日期过期了,我自己改一下再拿去做": altered by hand, then handed in
             r"(自己|自行|私自)(改|修改|涂改|p|ps)(一下|过|好)?(再|然后)?(拿|交|送|去|递)|"
             r"(刻|做|弄)(个|一个|枚|一枚)?.{0,6}(公章|印章)|"
+            # someone else's paper made out in his name; a copy of an old one made at home
+            r"改成(他|她|我|我们|佢)(的|嘅)?(名字|姓名|名)|"
+            r"(照|按|仿|跟)(着)?(旧|原来|以前|别人|原件|原本)[^。,，]{0,6}(格式|样子|模板|样式)[^。,，]{0,4}(做|弄|打|印|整)|"
+            # the office's seal on a paper it did not issue ("在翻譯件上蓋你們外辦的公章")
+            r"盖(个|一个|上)?(你们|外办|贵办|你哋)[^。?？]{0,6}(公章|章|印)|"
+            r"(整|做|弄)(份|一份|张)?.{0,4}(靓|好看|漂亮)(啲|点|一点)?(嘅|的)?(银行)?流水|"
             r"(证明书|证明|证书|护照|文件|公证书|材料|文凭)上的?(日期|出生日期|年龄|名字|姓名|印章|公章).{0,4}(改|修改|篡改|涂改)|"
             r"\b(make|write|issue|create|produce|give) me (a|an|one)\b.{0,80}\b(don'?t|do not|never) (actually|really)\b|"
             r"\b(don'?t|do not) (actually|really) (have|work|live|own)\b.{0,80}\b(make|write|issue|create|produce)\b|"
             r"\b(fake|forged?|forging|counterfeit|fabricat\w*|doctor(ed)?|phony|falsif\w*)\b.{0,30}"
-            r"(document|certificate|diploma|degree|passport|visa|stamp|seal|letter|record|statement|id)|"
+            r"(document|certificate|diploma|degree|passport|visa|stamp|seal|letter|record|statement|id|card)|"
+            r"\bno real (company|job|business|employer|school)\b|"
             r"\b(buy|purchase)\b.{0,15}\b(diploma|degree|passport|visa|certificate|green card|stamp)\b|"
             r"\b(change|alter|edit|modify)\b.{0,20}\b(date|birth ?date|name|stamp|seal)\b.{0,20}"
             r"\b(on|of) (my|the|a) (certificate|document|passport|diploma)"
@@ -105,7 +112,10 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
             r"找(找)?[^?？。,，]{0,6}(的)?关系|花(点|些|啲)?钱也(行|可以|没问题|得)|"
             r"(规矩|规定|规则)是死的|人是活的|(钱|价钱)不是问题|不差钱|"
             # jumping the queue ("我想加钱插队", "可以加塞吗")
-            r"插队|加塞|"
+            r"插队|加塞|往前排|排(到)?前面|"
+            # gifts for the clerk, sponsorship for a favour
+            r"(给|送|带)(经办|工作人员|你们|同志|领导|办事员|处长|科长)[^。?？]{0,10}(土特产|特产|礼物|礼品|心意)|"
+            r"(赞助|捐助|捐款)(你们|贵办|外办)|"
             r"(事后|之后|回头|办成)(一定|必)?(好好|重重)?(感谢|酬谢|答谢|表示一下)|"
             r"不走公(帐|账)|(额外|另外|私下)(付|给|塞|转)[^。]{0,10}(承办人|经办人|工作人员|办事员|你们|处长|科长)|"
             r"(路子|门路|后门|捷径).{0,8}(办|批|过|快)|有没有(什么)?(办法|路子).{0,4}(绕过|跳过|钻空子|不审|免审)|"
@@ -121,7 +131,7 @@ _FIRM: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"(局长|副局长|主任|副主任|处长|科长|领导|官员|经办人|办事员|工作人员|那位|那个人|负责人|同事|承办人)"
             r".{0,6}(私人|个人|自己)?(的|嘅)?(手机|手提(电话)?|手机号|微信|微信号|私人电话|私人号码|家里电话|"
-            r"住址|家庭住址|家里(的)?地址|家庭地址|住在哪|住哪)|"
+            r"住址|家庭住址|家里(的)?地址|家庭地址|住在哪|住哪|line|whatsapp|telegram|signal)|"
             r"私人(电话|手机|微信|号码|联系方式|line|whatsapp|telegram|邮箱)|"
             r"个人(手机|微信|电话号码|联系方式|line|whatsapp)|"
             r"私下(同|跟|和|找)(他|她|佢)(倾|谈|聊|联系|说)|"

@@ -36,6 +36,10 @@ _HUMAN_RE = re.compile(
             # "有冇職員可以幫我": is there a member of staff who can help
             r"(有没有|有冇|有无|有没)(职员|工作人员|真人|人工|客服|同事)(可以|能|会)?(帮|同|跟|和|回答|处理|解答)",
             r"(工作人员|职员|客服|经办人).{0,6}(联系我|回复我|打(电话)?给我|跟我(说|讲|聊|通话))",
+            # "让懂行的同志跟我聊两句", "有没有值班的老师", "可唔可以有個人打俾佢"
+            r"让.{0,6}(同志|老师|工作人员|职员|人)(跟|和|同)我(聊|说|讲|谈|倾)|"
+            r"(有没有|有冇|有无)(值班|在班|当值)的?(老师|同志|人员|工作人员|职员)|"
+            r"有(个|一个)(真)?人(打(电话)?|致电)(俾|给)(我|佢|他|她|我们)",
             # Cantonese ("我要搵人", "搵個真人同我傾"); normalize() has made 搵 simplified (揾)
             r"(要|想|帮我|同我|俾我)[搵揾](个|一个)?(真)?人(啊|呀|吧|喇|啦|嚟|同我)?$|[搵揾](个|一个)?真人|"
             r"[搵揾](你哋|你们)?(嘅|的)?(职员|工作人员|客服|负责人)|[搵揾](个|一个)?(真)?人出(嚟|来)",
@@ -55,8 +59,9 @@ _HUMAN_RE = re.compile(
             r"^(a |an )?(representative|agent|operator|staff member)( please)?[.!?]*$",
             r"\b(put|get|connect|transfer|pass|switch) me (through |over |in touch )?(to|with) (a |an |some |the |your |one of (your|the) )?"
             r"(real )?(person|human|someone|somebody|staff|officer|agent|representative|operator|colleague|member of (your |the )?staff)",
-            r"\b(is there|are there|isn'?t there) (someone|somebody|anyone|anybody|a (real )?(person|human)|staff)( \w+)? "
+            r"\b(is there|are there|isn'?t there) (someone|somebody|anyone|anybody|a (real )?(person|human)|staff)( \w+){0,3} "
             r"(i|we) (can|could) (actually |really |just )?(speak|talk|chat) (to|with)",
+            r"\b(be )?put through to (a|an|the|one of (your|the)) ?(staff|member of staff|officer|person|human|colleague)",
             r"\b(talk|speak|chat)(ing)? (to|with) (a |an |some |the )?"
             r"(person|human|someone|somebody|staff|officer|agent|representative|operator)",
             r"\b(customer service|operator please|live chat|get me a person|transfer me)",
@@ -93,6 +98,14 @@ _STATUS_RE = re.compile(
             r"(证明书|认证|签证|护照|文件|材料|证件|申请|卡|证书)(已经)?(好|批|出|回来)了(没|吗|么|没有|未)",
             r"(可以|能)(去)?(拿|取|领)了(吗|没|没有)",
             r"(什么时候|啥时候|几时)(能|可以|会)?(出结果|有结果|批下来|下来)",
+            # "托你们办的…什么时候能出来", "放在你们这认证,啥时候能取": one's own papers
+            r"(托|委托|交给|放在)你们[^?？]{0,20}(什么时候|啥时候|几时)(能|可以|会)?(出来|下来|办好|做好|拿|取|领)",
+            # "送咗去領館未": sent on to the consulate yet?
+            r"(送|寄|递|交)(咗|了)?(去|到|进)(使馆|领馆|大使馆|领事馆|外交部)(了)?(未|没|没有|吗|了没)",
+            # "申請送出一週了,能幫忙查一下嗎": handed in a while ago, please look
+            r"(送出|提交|递交|交了|交咗|寄出)[^?？]{0,12}(能|可以|麻烦|请)?(帮忙|帮我)(查|看)(一下|查|下)",
+            # Cantonese "依家點呀": how is it now (after papers handed in)
+            r"(交|送|递|寄)(咗|了)[^?？]{0,16}(依家|而家|现在)(点呀|点样|点|怎么样了)",
             r"(我|我的|我们|我家|我妈|我爸|她|他|公司).{0,12}(有消息|有结果|有回复)(了)?(吗|没)",
             r"\b(has|have|is|are) (my|our|her|his) .{0,40}\b(been )?(approved|issued|ready|done|"
             r"processed|finished|completed|authenticated|legali[sz]ed|apostilled)\b",
@@ -142,6 +155,8 @@ _STATUS_RE = re.compile(
             r"(passport|documents?|papers|visa|apostille|card)\b|\btrack (the|my|our|his|her) (visa|application|case|"
             r"apostille|card|legali[sz]ation|documents?|passport)\b|"
             r"\bwhat'?s (happening|going on) (w|with) (my|our|his|her) |\bready for (collection|pick ?up)\b|"
+            r"\b(my|our)\b.{0,100}\bany (update|news|progress)s?\b|\bhow far along\b|"
+            r"\b(submitted|dropped off|handed in|sent in)\b.{0,80}\b(never heard back|check on it)\b|"
             r"\bcheck (on |up on |in on )?(my|our|his|her) [\w\s'-]{0,30}\b(application|case|visa|apostille|card|"
             r"legali[sz]ation|documents?|passport)\b|\bstatus of (mine|ours)\b",
         ]

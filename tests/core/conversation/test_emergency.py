@@ -89,3 +89,20 @@ def test_a_cry_for_help_is_an_emergency(text):
 )
 def test_asking_for_help_with_a_question_is_not_an_emergency(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can't see any way out, the pills are ready",
+        "my brother was taken by armed men on the airport road",
+        "she was hit by a motorbike and is lying in the street",
+    ],
+)
+def test_batch_six_emergencies(text):
+    assert detect(text) is not None
+
+
+def test_an_insurance_claim_for_a_hospital_stay_is_not_an_emergency():
+    assert detect("医保在外地住院怎么报销") is None
+    assert detect("我爸在泰国住院了,昏迷不醒") is not None

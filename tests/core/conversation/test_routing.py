@@ -511,3 +511,43 @@ def test_thanks_on_the_way_out_is_a_goodbye():
 )
 def test_questions_about_the_office_itself(text, asks):
     assert asks_office_facts(text) is asks
+
+
+# Blind batch 6 (tune): status wordings without the usual progress words, and indirect requests
+# for a person. Each stays a KB question when it asks how the service works.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我爸的签证是委托你们办的,什么时候能出来啊",
+        "材料放在你们这做认证,几时可以取?",
+        "文件送咗去領館未呀",
+        "申请提交十天了,麻烦帮我查一下",
+        "上星期交咗份文件,依家點呀",
+        "I handed my passport in for the visa last week, any update?",
+        "our ABTC application, how far along is it?",
+        "I sent in the forms a month ago and never heard back",
+    ],
+)
+def test_status_wordings_of_batch_six(text):
+    assert wants_status(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["签证办好以后什么时候能取护照?要带什么", "认证多久能出来", "how far is the consulate from here"]
+)
+def test_questions_about_the_service_are_not_status_enquiries(text):
+    assert not wants_status(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "能不能让负责的老师跟我聊两句",
+        "有没有值班的同志?",
+        "可唔可以有個人打俾我阿媽",
+        "Could I be put through to a member of staff?",
+        "is there anybody at the office we could talk to in person",
+    ],
+)
+def test_indirect_requests_for_a_person(text):
+    assert wants_human(text)
