@@ -56,6 +56,12 @@ def passage_scores(text: str, hint: object = None) -> dict[str, float] | None:
     return index.passage_scores(text, hint) if index is not None else None
 
 
+def trained_selector(text: str, hint: object = None) -> tuple[list[tuple[str, float]], float]:
+    """The action server's selector (core.kb.selector): ranking and out-of-scope probability."""
+    index = get_dense_index()
+    return index.selector_ranking(text, hint) if index is not None else ([], 0.0)
+
+
 def negative_score(text: str, hint: object = None) -> float | None:
     """Cosine similarity to the nearest out-of-scope example; None when unavailable."""
     index = get_dense_index()
@@ -84,8 +90,20 @@ def decide_kb(text: str, parse: dict[str, Any], last_kb_id: str | None = None) -
     dense = dense_scores(text, hint) if exact is None else None
     negative = negative_score(text, hint) if exact is None else None
     passage = passage_scores(text, hint) if exact is None else None
+    out_of_scope = 0.0
+    if not selector and exact is None:  # no ResponseSelector in the pipeline: the trained one
+        selector, out_of_scope = trained_selector(text, hint)
     t = thresholds()
-    ranking = rank(selector, bm25, t, exact=exact, dense=dense, negative=negative, passage=passage)
+    ranking = rank(
+        selector,
+        bm25,
+        t,
+        exact=exact,
+        dense=dense,
+        negative=negative,
+        passage=passage,
+        out_of_scope=out_of_scope,
+    )
     if exact is None and last_kb_id in kb.entries:
         aspect = asked_aspect(text)
         if aspect is not None:

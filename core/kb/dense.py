@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from core import encoder
+from core.kb import selector as selector_mod
 from core.kb.loader import KnowledgeBase
 from core.text import normalize
 
@@ -186,6 +187,10 @@ class DenseIndex:
         zh, en = _passages(kb, self.entry_ids)
         passages = _cached(cache_dir, "kb-passage", [*zh, *en], _encode_passages, _known_passages)
         self.passages_zh, self.passages_en = passages[: len(zh)], passages[len(zh) :]
+        # Retrained with every index (a KB reload): about a second on these vectors.
+        self.selector = selector_mod.train(
+            matrix, [*self.ids, *[selector_mod.OUT_OF_SCOPE] * len(self.negatives)]
+        )
 
     def scores(self, text: str, hint: object = None) -> dict[str, float]:
         """Best cosine per entry for the text (`hint`: the message's vector from Rasa, see
@@ -206,6 +211,15 @@ class DenseIndex:
         vector = encoder.vector_for(plain, hint)
         best = np.maximum(self.passages_zh @ vector, self.passages_en @ vector)
         return {kb_id: float(best[i]) for i, kb_id in enumerate(self.entry_ids)}
+
+    def selector_ranking(
+        self, text: str, hint: object = None
+    ) -> tuple[list[tuple[str, float]], float]:
+        """The trained selector's (kb_id, probability) ranking and its out-of-scope probability."""
+        plain = query_of(text)
+        if not plain:
+            return [], 0.0
+        return self.selector.ranking(encoder.vector_for(plain, hint))
 
     def negative_score(self, text: str, hint: object = None) -> float | None:
         """Best cosine to an out-of-scope example; None when there are none."""

@@ -1,6 +1,7 @@
 """Decide which KB entry answers a question by fusing its signals:
 
-- the NLU's ResponseSelector ranking (confidence 0..1; no selector in today's pipeline),
+- a selector's ranking (probability 0..1): the softmax classifier the action server trains on the
+  KB questions' vectors (core.kb.selector), or a Rasa ResponseSelector if a pipeline has one,
 - BM25 over the KB text (core.kb.search, score roughly 0..1),
 - dense similarity to the KB questions (core.kb.dense, cosine; rescaled above `dense_floor`),
 - dense similarity to the entries' answers (e5 passages; rescaled above `passage_floor`).
@@ -36,10 +37,15 @@ class Thresholds:
     # the answer passages joined: against the weights and bars before (BM25 0.3, no passages,
     # answer 0.45, suggest 0.4, gate 0.4), leave-one-out right answers 68.0 % → 76.1 % with wrong
     # answers 7.4 % → 6.4 %; tune split right 92.4 % → 94.1 %, wrong 0 → 0.
-    answer: float = 0.7  # fused score that answers outright …
-    margin: float = 0.1  # … when this far ahead of the runner-up (see agree_margin)
+    # When the trained selector joined (core.kb.selector, 2026-12-04; scripts/tune_loo.py, its
+    # classifier retrained per fold): answer 0.7 → 0.9, margin 0.1 → 0.15 and the selector's
+    # out-of-scope bar took leave-one-out right answers 76.1 % → 79.3 % at the same 6.4 % wrong,
+    # tune split right 89.1 % → 91.3 % (wrong 0.4 % both), out-of-scope answered 12.0 % → 7.1 %.
+    answer: float = 0.9  # fused score that answers outright …
+    margin: float = 0.15  # … when this far ahead of the runner-up (see agree_margin)
     suggest: float = 0.5  # fused score that is worth a did-you-mean option
-    w_selector: float = 0.3  # kept for a pipeline that has a selector (none today)
+    w_selector: float = 0.3
+    selector_out_of_scope: float = 0.3  # the selector's out-of-scope probability that refuses
     w_bm25: float = 0.7
     w_dense: float = 1.0
     dense_floor: float = 0.85  # cosine below this counts as no similarity at all
@@ -119,6 +125,7 @@ def rank(
     dense: Mapping[str, float] | None = None,
     negative: float | None = None,
     passage: Mapping[str, float] | None = None,
+    out_of_scope: float = 0.0,
 ) -> Ranking:
     """Combine the selector's (kb_id, confidence) ranking, BM25 hits and dense scores.
 
@@ -127,7 +134,8 @@ def rank(
     `negative` is the cosine similarity to the nearest out-of-scope example ("身份证过期了去哪换"
     is nearer to "身份证到期了在哪里换新的" than to any passport question): such near misses
     are refused however well the KB signals score. `passage` maps kb ids to the cosine of the
-    question to the entry's answer (None: not available).
+    question to the entry's answer (None: not available). `out_of_scope` is the trained
+    selector's probability that the message is none of the KB's business (core.kb.selector).
     """
     if exact is not None:
         return Ranking("answer", [exact], 1.0)
@@ -142,7 +150,7 @@ def rank(
         negative is not None
         and negative >= t.negative_floor
         and negative - top_dn >= t.negative_margin
-    ):
+    ) or out_of_scope >= t.selector_out_of_scope:
         return Ranking("fallback", [])
     fused = sorted(fused_scores(sel, bm, dn, t, passage).items(), key=lambda kv: (-kv[1], kv[0]))
     weak = top_dn < t.gate_dense and top_bm < t.gate_bm25 and top_sel < t.gate_selector

@@ -86,7 +86,7 @@ async def test_a_follow_up_after_suggestions_stays_in_their_topic(kb):
     # is about the apostille's fees, not the visa's.
     older = {"last_kb_id": "visa_time_fees"}
     messages, events = await run(
-        ActionAnswerKb(), make_tracker("附加证明书是啥，在哪弄", slots=older)
+        ActionAnswerKb(), make_tracker("附加证明书的各种问题", slots=older)
     )
     assert payload(messages)["type"] == "suggestions"
     first = payload(messages)["options"][0]["kb_id"]
