@@ -68,6 +68,10 @@ def negative_score(text: str, hint: object = None) -> float | None:
     return index.negative_score(text, hint) if index is not None else None
 
 
+# Above this out-of-scope probability a short message is not read as a follow-up (tune split).
+CONTEXT_OUT_OF_SCOPE_CAP = 0.9
+
+
 def thresholds() -> Thresholds:
     settings = get_settings()
     return Thresholds(answer=settings.kb_answer_threshold, suggest=settings.kb_suggest_threshold)
@@ -113,7 +117,15 @@ def decide_kb(text: str, parse: dict[str, Any], last_kb_id: str | None = None) -
             resolved = _entry_for_aspect(kb, last_kb_id, aspect, fused_all)
             if resolved is not None:
                 return Ranking("answer", [resolved], round(fused_all.get(resolved, 0.0), 4))
-    if exact is None and last_kb_id in kb.entries and is_follow_up(text):
+    # The trained selector knows questions without context: a short one it calls out of scope
+    # right after an answer ("钱交给谁" 0.48, "可以让我爸去帮我交吗" 0.74) is read within that
+    # answer's topic, unless it is sure (weather, jokes, ID cards, medical insurance: 0.96-1.0).
+    leans_on_context = (
+        t.selector_out_of_scope <= out_of_scope < CONTEXT_OUT_OF_SCOPE_CAP
+        and ranking.decision == "fallback"
+        and is_short(text)
+    )
+    if exact is None and last_kb_id in kb.entries and (is_follow_up(text) or leans_on_context):
         last = kb.entries[last_kb_id]
         allowed = {k for k, e in kb.entries.items() if e.topic == last.topic} | set(last.follow_up)
         # the entry just answered stays a candidate: "what documents then?" after an entry that lists
@@ -180,13 +192,19 @@ _SWITCH_RE = re.compile(
 )
 
 
+def is_short(text: str) -> bool:
+    """At most 16 Chinese characters or 9 words: the length of a question that leans on context."""
+    plain = normalize(text).strip().lower()
+    return len(plain) <= 16 if _CJK.search(plain) else len(plain.split()) <= 9
+
+
 def is_follow_up(text: str) -> bool:
     """A short question that leans on the previous answer ("那需要什么材料？", "and how long?",
     "要多久能拿到")."""
     plain = normalize(text).strip().lower()
     if _SWITCH_RE.search(plain):
         return False
-    short = len(plain) <= 16 if _CJK.search(plain) else len(plain.split()) <= 9
+    short = is_short(plain)
     if _FOLLOW_UP_RE.search(plain):
         return len(plain) <= 20 or short
     return short and bool(_ASPECT_RE.search(plain))

@@ -189,11 +189,11 @@ def figures(queries: list[Query], t: Thresholds) -> dict[str, float]:
 
 
 GRID: dict[str, list[Any]] = {
-    "answer": [0.7, 0.8, 0.9],
+    "answer": [0.8, 0.9],
     "margin": [0.1, 0.15, 0.2],
     "w_selector": [0.3, 0.4],
-    "selector_out_of_scope": [0.3, 0.5, 1.1],
-    "gate_fused": [0.5, 0.6],
+    "selector_out_of_scope": [0.3, 0.5],
+    "gate_fused": [0.6, 0.8, 0.9, 1.0],
 }
 
 

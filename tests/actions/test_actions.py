@@ -422,3 +422,15 @@ def test_country_route_keeps_the_application_steps_for_a_member_state_only():
     assert country_route("出生公证书要拿去阿联酋用，附加证明书去哪里办", "apostille_how_to_apply")[
         1
     ] == ("legalization_non_member_states")
+
+
+def test_a_short_question_the_selector_calls_out_of_scope_is_read_in_the_topic_just_answered():
+    from actions.kb_answer import decide_kb
+
+    # Without context the trained selector refuses it; after an APEC answer it asks about fees.
+    assert decide_kb("钱交给谁", {}).decision == "fallback"
+    after = decide_kb("钱交给谁", {}, last_kb_id="apec_card_how_to_apply")
+    assert after.decision == "answer" and after.kb_ids == ["apec_card_fees_progress"]
+    # Off-topic stays refused whatever came before.
+    assert decide_kb("明天天气怎么样", {}, last_kb_id="apec_card_how_to_apply").decision == "fallback"
+    assert decide_kb("我身份证丢了", {}, last_kb_id="passport_lost_abroad").decision == "fallback"
