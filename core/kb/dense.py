@@ -187,9 +187,9 @@ class DenseIndex:
         zh, en = _passages(kb, self.entry_ids)
         passages = _cached(cache_dir, "kb-passage", [*zh, *en], _encode_passages, _known_passages)
         self.passages_zh, self.passages_en = passages[: len(zh)], passages[len(zh) :]
-        # Retrained with every index (a KB reload): about a second on these vectors.
-        self.selector = selector_mod.train(
-            matrix, [*self.ids, *[selector_mod.OUT_OF_SCOPE] * len(self.negatives)]
+        # Retrained for every new KB or set of examples (a few CPU-seconds), cached by its inputs.
+        self.selector = selector_mod.trained(
+            cache_dir, matrix, [*self.ids, *[selector_mod.OUT_OF_SCOPE] * len(self.negatives)]
         )
 
     def scores(self, text: str, hint: object = None) -> dict[str, float]:

@@ -16,12 +16,17 @@ asked; tune splits only): see core.kb.ranker.Thresholds.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+logger = logging.getLogger(__name__)
 OUT_OF_SCOPE = "out_of_scope"
+CACHE_VERSION = "softmax-1"  # bump when train() or its defaults change
 
 
 @dataclass(frozen=True)
@@ -82,3 +87,43 @@ def train(
             v += 0.001 * grad * grad
             param -= rate * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
     return Selector(classes, weights, bias, scale)
+
+
+def trained(cache_dir: Path | None, vectors: np.ndarray, labels: Sequence[str]) -> Selector:
+    """`train` on these inputs, from `cache_dir/kb-selector-<hash of the inputs>.npz` when an
+    earlier process trained it already (a second start costs no training), else trained and
+    written there; a cache that cannot be read or written is ignored."""
+    digest = hashlib.sha256()
+    digest.update(CACHE_VERSION.encode())
+    digest.update(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
+    digest.update("\n".join(labels).encode("utf-8"))
+    path = cache_dir / f"kb-selector-{digest.hexdigest()[:16]}.npz" if cache_dir else None
+    if path is not None and path.exists():
+        try:
+            with np.load(path) as saved:
+                return Selector(
+                    tuple(str(label) for label in saved["labels"]),
+                    saved["weights"],
+                    saved["bias"],
+                    float(saved["scale"]),
+                )
+        except (OSError, ValueError, KeyError):
+            pass
+    selector = train(vectors, labels)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez(
+                tmp,
+                labels=np.array(selector.labels),
+                weights=selector.weights,
+                bias=selector.bias,
+                scale=np.float32(selector.scale),
+            )
+            tmp.replace(path)
+        except OSError:
+            logger.warning(
+                "selector_cache_not_written", extra={"event": "selector_cache_not_written"}
+            )
+    return selector

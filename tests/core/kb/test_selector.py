@@ -59,3 +59,19 @@ def test_the_dense_index_trains_one_on_the_kb_and_its_out_of_scope_examples(kb, 
     _, oos = index.selector_ranking("我的身份证明年到期，要去哪里换一张新的")
     assert oos > 0.3
     assert index.selector_ranking("   ") == ([], 0.0)
+
+
+def test_a_trained_selector_is_cached_by_its_inputs(tmp_path):
+    from core.kb.selector import trained
+
+    x, labels = _clusters(2)
+    first = trained(tmp_path, x, labels)
+    assert len(list(tmp_path.glob("kb-selector-*.npz"))) == 1
+    again = trained(tmp_path, x, labels)  # read back, not retrained
+    assert np.array_equal(first.weights, again.weights) and again.labels == first.labels
+    trained(tmp_path, x, [*labels[:-1], "a"])  # other labels: another file
+    assert len(list(tmp_path.glob("kb-selector-*.npz"))) == 2
+    for path in tmp_path.glob("kb-selector-*.npz"):
+        path.write_bytes(b"broken")
+    retrained = trained(tmp_path, x, labels)  # unreadable: trained again
+    assert np.array_equal(retrained.weights, first.weights)
