@@ -20,7 +20,7 @@ from core.kb import countries
 from core.kb.aspects import asked_aspect, covers
 from core.kb.countries import CountryTable, Mention, get_matcher
 from core.kb.loader import KnowledgeBase
-from core.kb.ranker import Ranking, Thresholds, fused_scores, rank
+from core.kb.ranker import Ranking, Thresholds, fused_scores, is_latin, rank
 from core.services import get_dense_index, get_index, get_kb
 from core.settings import get_settings
 from core.text import normalize
@@ -107,6 +107,7 @@ def decide_kb(text: str, parse: dict[str, Any], last_kb_id: str | None = None) -
         negative=negative,
         passage=passage,
         out_of_scope=out_of_scope,
+        latin=is_latin(text),
     )
     if exact is None and last_kb_id in kb.entries:
         aspect = asked_aspect(text)

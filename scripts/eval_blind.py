@@ -1037,6 +1037,23 @@ METHOD_NOTES = [
     "After the fixes of 2026-12-04 chosen from it (progress and handoff wordings, forgery and "
     "bribery wordings, off-topic requests, the office's own hours, an enquiry about one's own "
     "application left unread by the semantic check): 96.7 % (234/242) and 25 of 30.",
+    "Batch 6 (tests/eval/blind/batch6.yml, 2026-12-04): 273 single cases and 40 conversations "
+    "by a sixth writer under the same rules, KB ids labelled afterwards from kb/ by another "
+    "helper; 18 single texts that were also in an earlier batch dropped unread, leaving 255. All "
+    "tune. On its first run, before any fix was chosen from it: every type 86.3 % (220/255) — "
+    "status 48/56, KB 48/55, out-of-scope 51/64, emergency 34/36, handoff 23/28, greetings, "
+    "thanks and goodbyes 12/12, fallback 4/4 — and 29 of 40 conversations right in every turn "
+    "(86 of 99 turns). Fixes chosen from it: status and handoff wordings, forgery, bribery, "
+    "private-contact and injection wordings, self-harm and accident wordings.",
+    "A selector trained in the action server (2026-12-04; core/kb/selector.py): softmax "
+    "regression over the KB questions' e5 vectors plus an out_of_scope class of the "
+    "out-of-scope examples, retrained whenever the KB changes (no Rasa retraining). Weights and "
+    "bars by scripts/tune_loo.py, each fold's classifier trained without its questions: "
+    "leave-one-out right answers 76.1 % → 79.3 % at the same 6.4 % wrong. In the whole "
+    "assistant, against the commit before it on the same tune split: KB answers 86.3 % → 90.0 %, "
+    "out-of-scope 99.0 % → 99.7 %, conversations 148 → 149 of 179 (after the follow-up rule "
+    "below; the selector's bar first cost 5 short follow-ups such as '钱交给谁', which an "
+    "out-of-scope probability below 0.9 right after an answer now reads within its topic).",
     "Emergencies inside long messages (2026-12-04, tune split only; scripts/eval_letters.py): "
     "letters of 500-1,800 characters made of tune KB and status questions with one tune "
     "emergency put in (never first; 183 letters) and 150 letters without. With the start / "

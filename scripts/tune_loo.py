@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from core.kb.ranker import Ranking, Thresholds, rank
+from core.kb.ranker import Ranking, Thresholds, is_latin, rank
 from core.kb.search import BM25Index, Hit
 
 
@@ -148,6 +148,7 @@ def decide(q: Query, t: Thresholds) -> Ranking:
         negative=q.negative,
         passage=q.passage,
         out_of_scope=q.out_of_scope,
+        latin=is_latin(q.text),
     )
 
 
@@ -189,11 +190,8 @@ def figures(queries: list[Query], t: Thresholds) -> dict[str, float]:
 
 
 GRID: dict[str, list[Any]] = {
-    "answer": [0.8, 0.9],
-    "margin": [0.1, 0.15, 0.2],
-    "w_selector": [0.3, 0.4],
-    "selector_out_of_scope": [0.3, 0.5],
-    "gate_fused": [0.6, 0.8, 0.9, 1.0],
+    "latin_shift": [0.0, 0.01, 0.02, 0.03, 0.04, 0.05],
+    "gate_fused": [0.8, 1.0],
 }
 
 

@@ -215,3 +215,17 @@ def test_dense_index_scores_a_message_with_rasas_vector_without_encoding_it(
     monkeypatch.setattr(encoder, "encode", refuse)
     assert index.scores(text, hint) == expected
     assert index.passage_scores(text, hint) and index.negative_score(text, hint) is None
+
+
+def test_an_english_message_gets_the_cross_lingual_shift_on_its_cosines():
+    from core.kb.ranker import is_latin
+
+    assert is_latin("Do you do visas for Japan?") and not is_latin("日本签证 visa")
+    assert not is_latin("2026 000123") and is_latin("ok 2026")  # letters decide, digits do not
+    assert not is_latin("？！")
+    t = Thresholds(**{**T.__dict__, "latin_shift": 0.04})
+    signals = ([], [Hit("a", 0.2)])
+    # 0.89 is below the dense gate (0.9): refused, unless the message is English.
+    assert rank(*signals, t, dense={"a": 0.89, "b": 0.80}).decision == "fallback"
+    shifted = rank(*signals, t, dense={"a": 0.89, "b": 0.80}, latin=True)
+    assert shifted.decision == "answer" and shifted.kb_ids == ["a"]
