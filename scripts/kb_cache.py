@@ -1,7 +1,8 @@
 """`make kb` (after validation): embed what the services would embed at start, into var/cache.
 
 - the KB questions and the out-of-scope examples: the action server's dense index
-  (core.kb.dense, `get_dense_index`), var/cache/kb-dense-<hash of the texts>.npy;
+  (core.kb.dense, `get_dense_index`), var/cache/kb-dense-<hash of the texts>.npy, and the
+  selector trained on those vectors (core.kb.selector), var/cache/kb-selector-<hash>.npz;
 - the NLU examples per intent: the relay's semantic emergency check (core.conversation.semantic),
   var/cache/intents-<hash>.npy.
 
