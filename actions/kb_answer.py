@@ -97,6 +97,11 @@ def decide_kb(text: str, parse: dict[str, Any], last_kb_id: str | None = None) -
     out_of_scope = 0.0
     if not selector and exact is None:  # no ResponseSelector in the pipeline: the trained one
         selector, out_of_scope = trained_selector(text, hint)
+        if out_of_scope and names_document_abroad(text):
+            # The out-of-scope examples name countries (their immigration, their visas), so the
+            # selector leans out of scope on "出生公证要拿到加拿大用": the country table says the
+            # question is the KB's.
+            out_of_scope = 0.0
     t = thresholds()
     ranking = rank(
         selector,
@@ -225,6 +230,22 @@ PRACTICAL_ENTRIES = frozenset(
 
 
 HOW_TO_APPLY = "apostille_how_to_apply"
+# "…要拿到加拿大用，怎么办？": the steps are asked for, whichever entry the ranker put first.
+_ASKS_STEPS_RE = re.compile(
+    r"怎么办|怎么弄|怎么做|怎样办|如何办|要怎么|什么手续|哪些手续|办理流程|点样办|点办|在哪(里|儿)?(办|申请|弄)|去哪(里|儿)?(办|申请)|"
+    r"\bwhat steps\b|\bwhat (do|should) (i|we) do\b|\bhow (do|can|should) (i|we) (get|apply|do)\b|"
+    r"\bwhere do (i|we) (go|apply)\b"
+)
+
+
+def names_document_abroad(text: str) -> bool:
+    """The message names a country in kb/countries.yml and asks about using a document abroad."""
+    matcher = get_matcher(get_settings().kb_dir / "countries.yml")
+    return (
+        matcher is not None
+        and matcher.find(text) is not None
+        and countries.wants_path(text, None)
+    )
 
 
 def country_route(text: str, kb_id: str | None) -> tuple[Mention, str, CountryTable] | None:
@@ -243,10 +264,11 @@ def country_route(text: str, kb_id: str | None) -> tuple[Mention, str, CountryTa
     if kb_id in PRACTICAL_ENTRIES:
         return mention, kb_id, matcher.table
     path = countries.path_entry(mention)
-    if kb_id == HOW_TO_APPLY and path == countries.PATH_ENTRY["member"]:
+    asks_steps = _ASKS_STEPS_RE.search(normalize(text).lower()) is not None
+    if (kb_id == HOW_TO_APPLY or asks_steps) and path == countries.PATH_ENTRY["member"]:
         # "…apostilled for use in Italy. Where do we go?": for a member state the steps of the
         # application answer it; the list of member states would not
-        return mention, kb_id, matcher.table
+        return mention, HOW_TO_APPLY, matcher.table
     return mention, path, matcher.table
 
 

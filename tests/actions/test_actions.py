@@ -434,3 +434,18 @@ def test_a_short_question_the_selector_calls_out_of_scope_is_read_in_the_topic_j
     # Off-topic stays refused whatever came before.
     assert decide_kb("明天天气怎么样", {}, last_kb_id="apec_card_how_to_apply").decision == "fallback"
     assert decide_kb("我身份证丢了", {}, last_kb_id="passport_lost_abroad").decision == "fallback"
+
+
+def test_a_document_for_a_member_state_with_how_or_where_gets_the_application_steps():
+    from actions.kb_answer import country_route, decide_kb, names_document_abroad
+
+    for text in ("我的出生公证要拿到加拿大用，怎么办？", "毕业证要拿到意大利用，在哪里办"):
+        ranking = decide_kb(text, {})
+        assert ranking.decision != "fallback"  # the selector's out-of-scope lean is overruled
+        routed = country_route(text, ranking.kb_ids[0])
+        assert routed is not None and routed[1] == "apostille_how_to_apply"
+    # Whether it is needed at all: the member-states entry says so.
+    text = "出生公证拿到加拿大用要办附加证明书吗"
+    routed = country_route(text, decide_kb(text, {}).kb_ids[0])
+    assert routed is not None and routed[1] == "apostille_member_states"
+    assert names_document_abroad(text) and not names_document_abroad("加拿大移民怎么申请")
