@@ -242,9 +242,7 @@ def names_document_abroad(text: str) -> bool:
     """The message names a country in kb/countries.yml and asks about using a document abroad."""
     matcher = get_matcher(get_settings().kb_dir / "countries.yml")
     return (
-        matcher is not None
-        and matcher.find(text) is not None
-        and countries.wants_path(text, None)
+        matcher is not None and matcher.find(text) is not None and countries.wants_path(text, None)
     )
 
 

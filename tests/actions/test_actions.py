@@ -432,7 +432,9 @@ def test_a_short_question_the_selector_calls_out_of_scope_is_read_in_the_topic_j
     after = decide_kb("钱交给谁", {}, last_kb_id="apec_card_how_to_apply")
     assert after.decision == "answer" and after.kb_ids == ["apec_card_fees_progress"]
     # Off-topic stays refused whatever came before.
-    assert decide_kb("明天天气怎么样", {}, last_kb_id="apec_card_how_to_apply").decision == "fallback"
+    assert (
+        decide_kb("明天天气怎么样", {}, last_kb_id="apec_card_how_to_apply").decision == "fallback"
+    )
     assert decide_kb("我身份证丢了", {}, last_kb_id="passport_lost_abroad").decision == "fallback"
 
 
