@@ -190,8 +190,12 @@ def figures(queries: list[Query], t: Thresholds) -> dict[str, float]:
 
 
 GRID: dict[str, list[Any]] = {
-    "latin_shift": [0.0, 0.01, 0.02, 0.03, 0.04, 0.05],
-    "gate_fused": [0.8, 1.0],
+    "answer": [0.8, 0.9],
+    "margin": [0.1, 0.15, 0.2],
+    "w_selector": [0.3, 0.4],
+    "selector_out_of_scope": [0.3, 0.5],
+    "gate_fused": [0.6, 0.8, 1.0],
+    "latin_shift": [0.0, 0.02],
 }
 
 
