@@ -94,15 +94,16 @@ def decide_kb(text: str, parse: dict[str, Any], last_kb_id: str | None = None) -
     dense = dense_scores(text, hint) if exact is None else None
     negative = negative_score(text, hint) if exact is None else None
     passage = passage_scores(text, hint) if exact is None else None
+    t = thresholds()
     out_of_scope = 0.0
     if not selector and exact is None:  # no ResponseSelector in the pipeline: the trained one
         selector, out_of_scope = trained_selector(text, hint)
-        if out_of_scope and names_document_abroad(text):
+        # (the country lookup only where the bar would refuse: not on every message)
+        if out_of_scope >= t.selector_out_of_scope and names_document_abroad(text):
             # The out-of-scope examples name countries (their immigration, their visas), so the
             # selector leans out of scope on "出生公证要拿到加拿大用": the country table says the
             # question is the KB's.
             out_of_scope = 0.0
-    t = thresholds()
     ranking = rank(
         selector,
         bm25,
